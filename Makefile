@@ -1,0 +1,55 @@
+# The two commands a new machine needs (see README.md): `make generate` and `make test`.
+# Both set up what they use: the virtualenv with the pinned Python dependencies, and
+# Prometheus's promtool/amtool from Debian's packages when they are missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := prometheus prometheus-alertmanager
+
+.PHONY: generate test check lint typecheck bench tools venv clean
+
+generate: venv tools
+	$(BIN)/slo compile
+
+test: venv tools
+	$(BIN)/python -m pytest
+
+# Fast checks for every change: lint, types, and generated files up to date.
+check: venv
+	$(BIN)/ruff check compiler tests bench
+	$(BIN)/mypy
+	$(BIN)/slo compile --check
+
+lint: venv
+	$(BIN)/ruff check compiler tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+bench: venv tools
+	$(BIN)/python bench/compile_bench.py
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# promtool (rule checks and tests), prometheus (dashboard and gate tests), amtool (routing).
+tools:
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v amtool >/dev/null; then \
+		echo "promtool, prometheus and amtool are installed"; \
+	else \
+		echo "installing Debian packages: $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,86 @@
+"""Names shared by every output: recording rules, labels, rule groups, files.
+
+Rules, tests, dashboards and the release gate all read the series named here, so each name
+is defined once. Windows are a label (``window="1h"``), not part of a metric name, so a
+dashboard or gate query never hard-codes a window.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compiler.durations import Duration
+
+# Labels every SLO series carries.
+SERVICE_LABEL = "service"
+SLO_LABEL = "slo"
+WINDOW_LABEL = "window"
+
+# Labels on alerts (and on the per-tier meta series).
+SEVERITY_LABEL = "severity"
+LONG_WINDOW_LABEL = "long_window"
+SHORT_WINDOW_LABEL = "short_window"
+ALERT_LABEL = "alert"
+
+# Labels a spec may not set itself because the compiler owns them.
+RESERVED_LABELS = frozenset(
+    {
+        SERVICE_LABEL,
+        SLO_LABEL,
+        WINDOW_LABEL,
+        SEVERITY_LABEL,
+        LONG_WINDOW_LABEL,
+        SHORT_WINDOW_LABEL,
+        ALERT_LABEL,
+        "alertname",
+        "le",
+    }
+)
+
+# Per SLO and window (label `window`), per label set of the SLO's group_by.
+EVENTS_TOTAL = "slo:events_total:rate"  # events per second over the window
+EVENTS_BAD = "slo:events_bad:rate"  # bad events per second over the window
+ERROR_RATIO = "slo:sli_error:ratio"  # bad / total over the window (0 without traffic)
+BURN_RATE = "slo:burn_rate:ratio"  # error ratio / error budget over the window
+
+# Per SLO and group, over the period.
+BUDGET_REMAINING = "slo:error_budget_remaining:ratio"  # 1 - period error ratio / budget
+
+# Per SLO (no group labels): constants that dashboards and the gate join against.
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+PERIOD = "slo:period:seconds"
+INFO = "slo:info"  # value 1; labels describe the SLO (objective, period, owner, group_by)
+
+# Per SLO and tier (labels alert, severity, long_window, short_window).
+TIER_BURN_FACTOR = "slo:alert_burn_factor:ratio"  # the tier's burn-rate threshold
+TIER_MIN_EVENTS = "slo:alert_min_events:count"  # the low-traffic guard (0 when off)
+
+# Windows from which everything longer is derived, and the tile the period is summed in.
+MAX_BASE_WINDOW = Duration.parse("5m")
+PERIOD_TILE = Duration.parse("1h")
+
+
+def rule_group_name(service: str, slo: str) -> str:
+    """Rule group of one SLO."""
+    return f"slo:{service}:{slo}"
+
+
+def rules_path(service: str) -> str:
+    """Rule file of one service, relative to the output directory."""
+    return f"prometheus/{service}.rules.yml"
+
+
+def camel_case(name: str) -> str:
+    """``enforcement-gate`` → ``EnforcementGate`` (for default alert names)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", name) if part)
+
+
+def default_alert_name(service: str, slo: str) -> str:
+    """Alert name of an SLO's default tiers."""
+    return f"{camel_case(service)}{camel_case(slo)}ErrorBudgetBurn"
+
+
+def slug(text: str) -> str:
+    """A lower-case anchor for a runbook link (``HighErrorRate`` → ``higherrorrate``)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

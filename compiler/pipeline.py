@@ -1,0 +1,138 @@
+"""load → validate → model → targets: the whole compilation, one way through.
+
+Each stage collects diagnostics; compilation stops before any target runs if there is an
+error anywhere, so bad input never leaves half-written outputs behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.loader import Document, load_file
+from compiler.model import ServiceSpec, SpecSet
+from compiler.outputs import OutputFile
+from compiler.schema_check import check
+from compiler.semantics import build_service
+from compiler.targets import prometheus
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+NATIVE_API_VERSION = "slo-compiler/v1"
+
+# A target turns the whole model into output files; each lives in compiler/targets/.
+Target = Callable[[SpecSet], list[OutputFile]]
+TARGETS: tuple[Target, ...] = (prometheus.rule_files,)
+
+
+@dataclass
+class Compilation:
+    """The model built from a set of spec files, with everything found on the way."""
+
+    specs: SpecSet = field(default_factory=SpecSet)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not errors(self.diagnostics)
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Spec files named directly or found (recursively) in directories, in a stable order."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(Diagnostic(Location(str(path)), "no such file or directory"))
+    unique = list(dict.fromkeys(found))
+    if not unique and not problems:
+        shown = ", ".join(str(p) for p in paths)
+        problems.append(Diagnostic(Location(shown), "no spec files (*.yaml, *.yml) found"))
+    return unique, problems
+
+
+def display_path(path: Path) -> str:
+    """A path as people see it in messages and headers: relative to the working directory."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def compile_specs(paths: Sequence[Path]) -> Compilation:
+    """Load, validate and model every spec under ``paths``."""
+    result = Compilation()
+    files, problems = discover(paths)
+    result.diagnostics.extend(problems)
+    services: list[ServiceSpec] = []
+    for path in files:
+        name = display_path(path)
+        result.files.append(name)
+        try:
+            documents = load_file(path, name)
+        except SpecError as exc:
+            result.diagnostics.extend(exc.diagnostics)
+            continue
+        if not documents:
+            result.diagnostics.append(Diagnostic(Location(name, 1), "the file holds no spec"))
+            continue
+        for document in documents:
+            spec, found = _build(document)
+            result.diagnostics.extend(found)
+            if spec is not None:
+                services.append(spec)
+    result.diagnostics.extend(_cross_file_checks(services))
+    if result.ok:
+        result.specs = SpecSet(tuple(sorted(services, key=lambda s: s.service.name)))
+    result.diagnostics.sort(key=lambda d: d.sort_key)
+    return result
+
+
+def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
+    data = document.data
+    if not isinstance(data, dict):
+        return None, [Diagnostic(document.locate(()), "a spec must be a mapping of fields")]
+    version = data.get("apiVersion")
+    if version != NATIVE_API_VERSION:
+        shown = f"'{version}'" if version is not None else "missing"
+        return None, [
+            Diagnostic(
+                document.locate(("apiVersion",)),
+                f"apiVersion {shown}: expected {NATIVE_API_VERSION}",
+            )
+        ]
+    found = check(document, "spec-v1.schema.json")
+    if found:
+        return None, found
+    return build_service(document)
+
+
+def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
+    problems = []
+    first: dict[str, ServiceSpec] = {}
+    for spec in services:
+        name = spec.service.name
+        if name in first:
+            problems.append(
+                Diagnostic(
+                    spec.location,
+                    f"service '{name}' is also defined in {first[name].source}",
+                )
+            )
+        else:
+            first[name] = spec
+    return problems
+
+
+def outputs(specs: SpecSet) -> list[OutputFile]:
+    """Every output file of every target."""
+    return [file for target in TARGETS for file in target(specs)]

@@ -1,0 +1,457 @@
+"""From a schema-valid service document to the model, checking what a schema cannot.
+
+Windows against periods, thresholds that could never fire, PromQL that does not parse,
+series and labels the spec's own metric catalog does not know, duplicate names: each is
+reported with its file, line and field, and all of them are collected before giving up.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urljoin
+
+from compiler import burn_rate, conventions
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.durations import Duration
+from compiler.loader import Document, PathKey
+from compiler.model import (
+    SLI,
+    SLO,
+    Events,
+    LatencySLI,
+    Metric,
+    RatioSLI,
+    Service,
+    ServiceSpec,
+    Tier,
+    labels_of,
+)
+from compiler.promql import (
+    WINDOW_PLACEHOLDER,
+    PromQLError,
+    Selector,
+    parse,
+    parse_selector,
+    selectors_in,
+    substitute_window,
+)
+
+_HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+
+
+class Checker:
+    """Collects diagnostics against one document while the model is built."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, path: PathKey, message: str) -> None:
+        """Record a problem that stops compilation."""
+        self.diagnostics.append(Diagnostic(self.document.locate(path), message))
+
+    def warn(self, path: PathKey, message: str) -> None:
+        """Record a problem worth knowing that does not stop compilation."""
+        self.diagnostics.append(Diagnostic(self.document.locate(path), message, Severity.WARNING))
+
+    def labels(self, path: PathKey, mapping: Mapping[str, str] | None) -> None:
+        """Labels a spec sets must not collide with those the compiler owns."""
+        for name in sorted(mapping or {}):
+            if name in conventions.RESERVED_LABELS or name.startswith("__"):
+                self.error((*path, name), f"label '{name}' is set by the compiler; choose another")
+
+
+def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
+    """Build one service from a schema-valid document, or report why it cannot be built."""
+    check = Checker(document)
+    data: dict[str, Any] = document.data
+    raw_service = data["service"]
+    check.labels(("service", "labels"), raw_service.get("labels"))
+    service = Service(
+        name=raw_service["name"],
+        owner=raw_service["owner"],
+        description=raw_service.get("description", ""),
+        runbook_base_url=raw_service.get("runbook_base_url"),
+        labels=labels_of(raw_service.get("labels")),
+    )
+    metrics = tuple(
+        _metric(check, name, raw) for name, raw in sorted(data.get("metrics", {}).items())
+    )
+    catalog = _Catalog(check, metrics)
+    slos = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(data.get("slos", [])):
+        path: PathKey = ("slos", index)
+        name = raw["name"]
+        if name in seen:
+            check.error((*path, "name"), f"duplicate SLO name '{name}' (also slos[{seen[name]}])")
+            continue
+        seen[name] = index
+        slo = _slo(check, catalog, service, raw, path)
+        if slo is not None:
+            slos.append(slo)
+    if any(d.severity is Severity.ERROR for d in check.diagnostics):
+        return None, check.diagnostics
+    spec = ServiceSpec(
+        service, document.file, metrics, tuple(slos), document.locate(("service", "name"))
+    )
+    return spec, check.diagnostics
+
+
+def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:
+    path: PathKey = ("metrics", name)
+    if raw["type"] == "histogram" and name.endswith(_HISTOGRAM_SUFFIXES):
+        check.error(
+            path, f"declare the histogram by its base name, without '{name.rsplit('_', 1)[1]}'"
+        )
+    if raw.get("buckets") and raw["type"] != "histogram":
+        check.error((*path, "buckets"), "only a histogram has buckets")
+    return Metric(
+        name=name,
+        type=raw["type"],
+        help=raw.get("help", ""),
+        labels=tuple(raw.get("labels", [])),
+        buckets=tuple(sorted(float(b) for b in raw.get("buckets", []))),
+    )
+
+
+class _Catalog:
+    """The spec's declared series; checks names and labels when the spec declares any."""
+
+    def __init__(self, check: Checker, metrics: tuple[Metric, ...]) -> None:
+        self.check = check
+        self.metrics = {m.name: m for m in metrics}
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.metrics)
+
+    def resolve(self, series: str) -> tuple[Metric | None, str]:
+        """The declared metric a series belongs to (``x_bucket`` → histogram ``x``)."""
+        if series in self.metrics:
+            return self.metrics[series], ""
+        for suffix in _HISTOGRAM_SUFFIXES:
+            base = series.removesuffix(suffix)
+            if base != series and base in self.metrics:
+                return self.metrics[base], suffix
+        return None, ""
+
+    def series(
+        self, path: PathKey, selector: Selector, group_by: Iterable[str], counter: bool
+    ) -> Metric | None:
+        """Check one series a spec reads; return its declaration if there is one."""
+        if not self.enabled:
+            return None
+        metric, suffix = self.resolve(selector.metric)
+        if metric is None:
+            close = difflib.get_close_matches(selector.metric, list(self.metrics), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.check.error(
+                path, f"series '{selector.metric}' is not declared under metrics{hint}"
+            )
+            return None
+        if counter and metric.type not in ("counter",) and suffix not in ("_bucket", "_count"):
+            self.check.error(
+                path, f"'{selector.metric}' is a {metric.type}; counting events needs a counter"
+            )
+        known = set(metric.labels) | ({"le"} if suffix == "_bucket" else set())
+        for label in sorted(selector.label_names | set(group_by)):
+            if label not in known and label != "__name__":
+                close = difflib.get_close_matches(label, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                declared = ", ".join(metric.labels) or "none"
+                self.check.error(
+                    path,
+                    f"'{metric.name}' has no label '{label}'{hint}; declared labels: {declared}",
+                )
+        return metric
+
+
+def _slo(
+    check: Checker, catalog: _Catalog, service: Service, raw: dict[str, Any], path: PathKey
+) -> SLO | None:
+    objective = (
+        Decimal(repr(raw["objective"]))
+        if isinstance(raw["objective"], float)
+        else (Decimal(raw["objective"]))
+    )
+    period = _duration(check, (*path, "period"), raw.get("period")) or burn_rate.DEFAULT_PERIOD
+    if period < conventions.PERIOD_TILE:
+        check.error((*path, "period"), f"a period must be at least {conventions.PERIOD_TILE}")
+    group_by = tuple(raw.get("group_by", []))
+    for index, label in enumerate(group_by):
+        if label in conventions.RESERVED_LABELS:
+            check.error(
+                (*path, "group_by", index), f"cannot group by '{label}': the compiler sets it"
+            )
+    alerting: dict[str, Any] = raw.get("alerting", {})
+    check.labels((*path, "labels"), raw.get("labels"))
+    check.labels((*path, "alerting", "labels"), alerting.get("labels"))
+    sli = _sli(check, catalog, raw["sli"], (*path, "sli"), group_by)
+    budget = burn_rate.error_budget(objective)
+    slo_runbook = raw.get("runbook")
+    tiers = _tiers(check, service, raw["name"], alerting, period, budget, slo_runbook, path)
+    if any(tier.runbook_url is None for tier in tiers):
+        check.warn(
+            path,
+            "alerts will carry no runbook_url: set service.runbook_base_url or a runbook",
+        )
+    if sli is None:
+        return None
+    labels = {**dict(service.labels), **raw.get("labels", {}), **alerting.get("labels", {})}
+    return SLO(
+        service=service.name,
+        name=raw["name"],
+        objective=objective,
+        sli=sli,
+        period=period,
+        description=raw.get("description", ""),
+        labels=labels_of(labels),
+        group_by=group_by,
+        tiers=tiers,
+        alert_annotations=labels_of(alerting.get("annotations")),
+        runbook_url=_runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
+        location=check.document.locate(path),
+    )
+
+
+def _duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
+    if text is None:
+        return None
+    try:
+        return Duration.parse(text)
+    except ValueError as exc:
+        check.error(path, str(exc))
+        return None
+
+
+def _sli(
+    check: Checker,
+    catalog: _Catalog,
+    raw: dict[str, Any],
+    path: PathKey,
+    group_by: tuple[str, ...],
+) -> SLI | None:
+    if "latency" in raw:
+        return _latency(check, catalog, raw["latency"], (*path, "latency"), group_by)
+    ratio = raw["ratio"]
+    ratio_path = (*path, "ratio")
+    if ("bad" in ratio) == ("good" in ratio):
+        check.error(ratio_path, "give either 'bad' or 'good' events, together with 'total'")
+        return None
+    sides = {
+        key: _events(check, catalog, ratio[key], (*ratio_path, key), group_by)
+        for key in ("total", "bad", "good")
+        if key in ratio
+    }
+    if any(side is None for side in sides.values()):
+        return None
+    total = sides["total"]
+    assert total is not None
+    return RatioSLI(total=total, bad=sides.get("bad"), good=sides.get("good"))
+
+
+def _events(
+    check: Checker, catalog: _Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
+) -> Events | None:
+    if WINDOW_PLACEHOLDER in text:
+        try:
+            expr = parse(substitute_window(text, "5m"))
+        except PromQLError as exc:
+            check.error(path, f"PromQL does not parse: {exc}")
+            return None
+        for selector in selectors_in(expr):
+            catalog.series(path, selector, group_by, counter=False)
+        return Events(query=text.strip())
+    try:
+        selector = parse_selector(text)
+    except PromQLError as exc:
+        check.error(
+            path,
+            f"{exc}: give a counter selector, or a query of rates with {WINDOW_PLACEHOLDER} "
+            "where the range goes",
+        )
+        return None
+    catalog.series(path, selector, group_by, counter=True)
+    return Events(selector=selector)
+
+
+def _latency(
+    check: Checker,
+    catalog: _Catalog,
+    raw: dict[str, Any],
+    path: PathKey,
+    group_by: tuple[str, ...],
+) -> LatencySLI | None:
+    try:
+        histogram = parse_selector(raw["histogram"])
+    except PromQLError as exc:
+        check.error((*path, "histogram"), str(exc))
+        return None
+    if histogram.metric.endswith(_HISTOGRAM_SUFFIXES):
+        base = histogram.metric.rsplit("_", 1)[0]
+        check.error((*path, "histogram"), f"name the histogram by its base name '{base}'")
+        return None
+    if "le" in histogram.label_names:
+        check.error((*path, "histogram"), "do not match on 'le'; the threshold chooses the bucket")
+        return None
+    threshold = float(raw["threshold"])
+    if not catalog.enabled:
+        check.error(
+            (*path, "histogram"),
+            f"declare '{histogram.metric}' under metrics with its buckets, so that the "
+            "threshold can be checked against them",
+        )
+        return None
+    metric = catalog.series((*path, "histogram"), histogram, group_by, counter=False)
+    if metric is None:
+        return None
+    if metric.type != "histogram":
+        check.error((*path, "histogram"), f"'{metric.name}' is a {metric.type}, not a histogram")
+        return None
+    if threshold not in metric.buckets:
+        bounds = ", ".join(f"{b:g}" for b in metric.buckets) or "none declared"
+        check.error(
+            (*path, "threshold"),
+            f"{threshold:g} is not a bucket bound of '{metric.name}' (buckets: {bounds})",
+        )
+        return None
+    return LatencySLI(histogram=histogram, threshold=threshold)
+
+
+def _tiers(
+    check: Checker,
+    service: Service,
+    slo_name: str,
+    alerting: dict[str, Any],
+    period: Duration,
+    budget: Decimal,
+    slo_runbook: str | None,
+    path: PathKey,
+) -> tuple[Tier, ...]:
+    if alerting.get("disabled"):
+        return ()
+    raw_guard = alerting.get("low_traffic", {})
+    guard_on = raw_guard is not False
+    guard: dict[str, int] = raw_guard if isinstance(raw_guard, dict) else {}
+    alerting_path = (*path, "alerting")
+    explicit = "tiers" in alerting
+    raw_tiers: list[dict[str, Any]] = alerting["tiers"] if explicit else []
+    if not explicit:
+        name = alerting.get("name") or conventions.default_alert_name(service.name, slo_name)
+        raw_tiers = [
+            {
+                "alert": name,
+                "severity": default.severity,
+                "long_window": str(default.long_window),
+                "short_window": str(default.short_window),
+                "budget_share": default.budget_share_percent,
+            }
+            for default in burn_rate.DEFAULT_TIERS
+        ]
+    tiers: list[Tier] = []
+    seen: dict[tuple[str, str, int, int], int] = {}
+    for index, raw in enumerate(raw_tiers):
+        tier_path: PathKey = (*alerting_path, "tiers", index) if explicit else alerting_path
+        long_window = _duration(check, (*tier_path, "long_window"), raw["long_window"])
+        short_window = _duration(check, (*tier_path, "short_window"), raw["short_window"])
+        if long_window is None or short_window is None:
+            continue
+        if short_window >= long_window:
+            check.error(
+                (*tier_path, "short_window"),
+                f"short window {short_window} must be shorter than the long window {long_window}",
+            )
+            continue
+        if long_window >= period:
+            check.error(
+                (*tier_path, "long_window"),
+                f"long window {long_window} does not fit the period {period}",
+            )
+            continue
+        factor = _factor(check, raw, tier_path, period, long_window)
+        if factor is None:
+            continue
+        threshold = burn_rate.threshold_ratio(factor, budget)
+        if threshold >= 1:
+            check.error(
+                tier_path,
+                f"can never fire: {burn_rate.format_number(factor)}x the {_percent(budget)} "
+                f"budget is an error ratio of {_percent(threshold)}",
+            )
+            continue
+        if explicit and factor < 1:
+            check.warn(
+                tier_path,
+                f"burn factor {burn_rate.format_number(factor)} is below 1: this tier fires "
+                "while the SLO is on track to meet its objective",
+            )
+        key = (raw["alert"], raw["severity"], long_window.seconds, short_window.seconds)
+        if key in seen:
+            check.error(tier_path, f"same alert, severity and windows as tier {seen[key]}")
+            continue
+        seen[key] = index
+        check.labels((*tier_path, "labels"), raw.get("labels"))
+        default_guard = burn_rate.default_min_events(factor, budget) if guard_on else 0
+        tiers.append(
+            Tier(
+                alert=raw["alert"],
+                severity=raw["severity"],
+                long_window=long_window,
+                short_window=short_window,
+                burn_factor=factor,
+                for_=_duration(check, (*tier_path, "for"), raw.get("for")),
+                min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
+                min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
+                runbook_url=_runbook_url(
+                    check,
+                    service,
+                    raw.get("runbook") or slo_runbook,
+                    raw["alert"],
+                    (*tier_path, "runbook"),
+                ),
+                labels=labels_of(raw.get("labels")),
+            )
+        )
+    return tuple(tiers)
+
+
+def _factor(
+    check: Checker, raw: dict[str, Any], path: PathKey, period: Duration, long_window: Duration
+) -> Decimal | None:
+    has_factor, has_share = "burn_factor" in raw, "budget_share" in raw
+    if has_factor == has_share:
+        check.error(path, "give either burn_factor or budget_share")
+        return None
+    if has_factor:
+        return burn_rate.exact(_decimal(raw["burn_factor"]))
+    return burn_rate.factor_from_share(_decimal(raw["budget_share"]), period, long_window)
+
+
+def _runbook_url(
+    check: Checker, service: Service, runbook: str | None, alert: str | None, path: PathKey
+) -> str | None:
+    base = service.runbook_base_url
+    if runbook and runbook.startswith(("http://", "https://")):
+        return runbook
+    if runbook and not base:
+        check.error(
+            path, f"runbook '{runbook}' is relative but service.runbook_base_url is not set"
+        )
+        return None
+    if not base:
+        return None
+    if runbook:
+        return urljoin(base, runbook)
+    return f"{base}#{conventions.slug(alert)}" if alert else base
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _percent(ratio: Decimal) -> str:
+    return f"{burn_rate.format_number(ratio * 100)}%"

@@ -1,0 +1,43 @@
+"""Shared fixtures: the project's paths and the compiled reference specs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compiler import pipeline
+from compiler.model import SpecSet
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOS = ROOT / "slos"
+GENERATED = ROOT / "generated"
+
+
+@pytest.fixture(scope="session")
+def reference_specs() -> SpecSet:
+    """The reference platform's specs in slos/, compiled (they must be valid)."""
+    result = pipeline.compile_specs([SLOS])
+    assert result.ok, "\n".join(map(str, result.diagnostics))
+    return result.specs
+
+
+@pytest.fixture(scope="session")
+def promtool_path() -> str:
+    """promtool must be installed (`make tools`); its absence fails the suite, never skips it."""
+    path = shutil.which("promtool")
+    assert path, "promtool is not on PATH: run `make tools` (installs Debian's prometheus package)"
+    return path
+
+
+@pytest.fixture()
+def in_tmp_cwd(tmp_path: Path) -> Path:
+    """Run a test inside an empty temporary working directory."""
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path  # type: ignore[misc]
+    finally:
+        os.chdir(old)

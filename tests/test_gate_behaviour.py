@@ -1,0 +1,240 @@
+"""The enforcement gate's generated rules on synthetic series, evaluated by promtool.
+
+Expected firing times come from the documented math (compiler.burn_rate); promtool, i.e.
+Prometheus's own rule engine, decides whether the rules agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compiler import burn_rate, conventions, pipeline, writer
+from compiler.durations import Duration
+from compiler.model import SLO, SpecSet, Tier
+from compiler.targets import prometheus
+from tests.conftest import GENERATED
+from tests.promtool_run import firing, run_promtool
+from tests.series import counter
+
+RULES = GENERATED / "prometheus" / "enforcement-gate.rules.yml"
+INTERVAL = Duration.parse("1m")
+DECISIONS = "valdrics_ops_enforcement_gate_decisions_total"
+FAILURES = "valdrics_ops_enforcement_gate_failures_total"
+BUSY = 100.0  # decisions per second; production runs 20-200
+START = 60  # minute the incident starts, after an hour of healthy history
+# The slow tier's prediction assumes a full 6h window of history before the burn starts.
+LONG_START = 360
+
+
+def _slo(specs: SpecSet, name: str) -> SLO:
+    return next(s for s in specs.slos if s.service == "enforcement-gate" and s.name == name)
+
+
+def _tier(slo: SLO, alert: str) -> Tier:
+    return next(t for t in slo.tiers if t.alert == alert)
+
+
+def _rule(specs: SpecSet, slo: SLO, tier: Tier) -> dict[str, Any]:
+    spec = next(s for s in specs.services if s.service.name == slo.service)
+    return prometheus.alert_rule(spec.service, slo, tier, prometheus.SloSeries(slo))
+
+
+def _traffic(
+    tenant: str, total: float, errors: list[tuple[float, float]], minutes: int
+) -> list[dict[str, str]]:
+    labels = f'tenant="{tenant}", source="api"'
+    return [
+        {
+            "series": f'{DECISIONS}{{{labels}, decision="ALLOW"}}',
+            "values": counter([(0, total)], minutes),
+        },
+        {
+            "series": f'{FAILURES}{{{labels}, reason="timeout"}}',
+            "values": counter([(start, total * ratio) for start, ratio in errors], minutes),
+        },
+    ]
+
+
+def _check(alert: str, minute: float, expected: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"eval_time": f"{int(minute)}m", "alertname": alert, "exp_alerts": expected}
+
+
+def _predicted(slo: SLO, tier: Tier, ratio: float) -> float:
+    base, _, _ = prometheus.windows(slo)
+    seconds = burn_rate.first_firing(
+        ratio, float(slo.threshold(tier)), tier.long_window, tier.short_window, base, INTERVAL
+    )
+    assert seconds is not None
+    return seconds / 60 + (tier.for_.minutes if tier.for_ else 0)
+
+
+@pytest.fixture(scope="module")
+def gate(reference_specs: SpecSet) -> SLO:
+    return _slo(reference_specs, "gate-reliability")
+
+
+FAST = "ValdricsEnforcementErrorBudgetBurnFast"
+SLOW = "ValdricsEnforcementErrorBudgetBurnSlow"
+
+
+def test_rules_are_current(reference_specs: SpecSet) -> None:
+    """The scenarios below run against the checked-in rules; those must match the specs."""
+    spec = next(s for s in reference_specs.services if s.service.name == "enforcement-gate")
+    assert yaml.safe_load(RULES.read_text()) == prometheus.service_rules(spec)
+
+
+def test_enforcement_gate_behaviour(
+    reference_specs: SpecSet, gate: SLO, tmp_path: Path, promtool_path: str
+) -> None:
+    fast, slow = _tier(gate, FAST), _tier(gate, SLOW)
+    t1 = {
+        conventions.SERVICE_LABEL: "enforcement-gate",
+        conventions.SLO_LABEL: "gate-reliability",
+        "tenant": "t1",
+    }
+    fast_alert = firing(_rule(reference_specs, gate, fast), t1)
+    slow_alert = firing(_rule(reference_specs, gate, slow), t1)
+
+    outage = _predicted(gate, fast, 1.0)
+    assert outage <= 5, f"a total outage must page within 5 minutes, math says {outage}"
+    fast_at_2pct, slow_at_2pct = _predicted(gate, fast, 0.02), _predicted(gate, slow, 0.02)
+    assert fast_at_2pct < slow_at_2pct
+    recover = LONG_START + 240
+    clear_fast = (
+        burn_rate.last_firing_after_recovery(
+            0.02, float(gate.threshold(fast)), fast.short_window, Duration.parse("5m"), INTERVAL
+        )
+        / 60
+    )
+    clear_slow = (
+        burn_rate.last_firing_after_recovery(
+            0.02, float(gate.threshold(slow)), slow.short_window, Duration.parse("5m"), INTERVAL
+        )
+        / 60
+    )
+    assert clear_fast + 1 <= fast.short_window.minutes
+    assert clear_slow + 1 <= slow.short_window.minutes
+
+    groups = [
+        {
+            "name": "total outage pages within 5 minutes",
+            "interval": "1m",
+            "input_series": _traffic("t1", BUSY, [(0, 0), (START, 1.0)], START + 30),
+            "alert_rule_test": [
+                _check(FAST, START + outage - 1, []),
+                _check(FAST, START + outage, [fast_alert]),
+                _check(FAST, START + 5, [fast_alert]),
+            ],
+        },
+        {
+            "name": "2% errors (20x) page, then warn, at the predicted times, and clear",
+            "interval": "1m",
+            "input_series": _traffic(
+                "t1", BUSY, [(0, 0), (LONG_START, 0.02), (recover, 0)], recover + 60
+            ),
+            "alert_rule_test": [
+                _check(FAST, LONG_START + fast_at_2pct - 1, []),
+                _check(FAST, LONG_START + fast_at_2pct, [fast_alert]),
+                _check(SLOW, LONG_START + slow_at_2pct - 1, []),
+                _check(SLOW, LONG_START + slow_at_2pct, [slow_alert]),
+                _check(FAST, recover + clear_fast, [fast_alert]),
+                _check(FAST, recover + clear_fast + 1, []),
+                _check(SLOW, recover + clear_slow, [slow_alert]),
+                _check(SLOW, recover + clear_slow + 1, []),
+            ],
+        },
+        {
+            "name": "0.05% errors (half the budget rate) stay silent for 8 hours",
+            "interval": "1m",
+            "input_series": _traffic("t1", BUSY, [(0, 0.0005)], 480),
+            "alert_rule_test": [
+                _check(alert, minute, []) for minute in range(30, 481, 30) for alert in (FAST, SLOW)
+            ],
+        },
+        {
+            "name": "a quiet tenant with a few decisions an hour and one failure stays silent",
+            "interval": "1m",
+            "input_series": [
+                {
+                    "series": f'{DECISIONS}{{tenant="quiet", source="api", decision="ALLOW"}}',
+                    "values": counter([(0, 3 / 3600)], 480),
+                },
+                {
+                    "series": f'{FAILURES}{{tenant="quiet", source="api", reason="error"}}',
+                    "values": counter([(0, 0), (100, 1 / 60), (101, 0)], 480),
+                },
+            ],
+            "alert_rule_test": [
+                _check(alert, minute, [])
+                for minute in (*range(101, 140, 2), *range(150, 481, 30))
+                for alert in (FAST, SLOW)
+            ],
+        },
+    ]
+    run_promtool(tmp_path, RULES, groups)
+
+
+LATENCY_SPEC = """
+apiVersion: slo-compiler/v1
+kind: Service
+service: {name: latency-check, owner: team-test}
+metrics:
+  gate_duration_seconds: {type: histogram, labels: [tenant], buckets: [0.1, 0.25, 1]}
+slos:
+  - name: fast-decisions
+    objective: 99
+    sli: {latency: {histogram: gate_duration_seconds, threshold: 0.25}}
+    alerting:
+      tiers:
+        - {alert: SlowDecisions, severity: critical, long_window: 1h, short_window: 5m,
+           burn_factor: 14.4}
+"""
+
+
+def test_latency_sli_pages_on_slow_decisions(tmp_path: Path, promtool_path: str) -> None:
+    """Bad events of a latency SLI are the observations above the threshold's bucket."""
+    spec_file = tmp_path / "latency.yaml"
+    spec_file.write_text(LATENCY_SPEC)
+    result = pipeline.compile_specs([spec_file])
+    assert result.ok, result.diagnostics
+    spec = result.specs.services[0]
+    rules = tmp_path / "latency.rules.yml"
+    rules.write_text(writer.to_yaml(prometheus.service_rules(spec)))
+    slo = spec.slos[0]
+    page = slo.tiers[0]
+    expected = firing(
+        prometheus.alert_rule(spec.service, slo, page, prometheus.SloSeries(slo)),
+        {"service": "latency-check", "slo": "fast-decisions"},
+    )
+    slow_share = 0.2  # 20% of decisions slower than 250 ms: 20x the 1% budget
+    fires = _predicted(slo, page, slow_share)
+    groups = [
+        {
+            "name": "20% of decisions slower than 250 ms pages",
+            "interval": "1m",
+            "input_series": [
+                {
+                    "series": 'gate_duration_seconds_count{tenant="t1"}',
+                    "values": counter([(0, BUSY)], 240),
+                },
+                # Bounds at or below the threshold count fast observations only.
+                {
+                    "series": 'gate_duration_seconds_bucket{tenant="t1", le="0.25"}',
+                    "values": counter([(0, BUSY), (START, BUSY * (1 - slow_share))], 240),
+                },
+                {
+                    "series": 'gate_duration_seconds_bucket{tenant="t1", le="1"}',
+                    "values": counter([(0, BUSY)], 240),
+                },
+            ],
+            "alert_rule_test": [
+                _check(page.alert, START + fires - 1, []),
+                _check(page.alert, START + fires, [expected]),
+            ],
+        }
+    ]
+    run_promtool(tmp_path, rules, groups)
