@@ -19,6 +19,12 @@ _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
 
+def _op(matcher: Any) -> str:
+    # The enum's repr is stable ("MatchOp.Re") while its attributes differ between node
+    # objects handed out by parse() and by walk().
+    return _OPS[str(matcher.op).rsplit(".", 1)[-1]]
+
+
 class PromQLError(ValueError):
     """A query or selector that does not parse, or is not of the expected shape."""
 
@@ -87,10 +93,10 @@ def parse_selector(text: str) -> Selector:
     matchers = []
     metric = node.name
     for m in node.matchers.matchers:
-        if m.name == "__name__" and m.op.name == "Equal" and metric is None:
+        if m.name == "__name__" and _op(m) == "=" and metric is None:
             metric = m.value
             continue
-        matchers.append(Matcher(m.name, _OPS[m.op.name], m.value))
+        matchers.append(Matcher(m.name, _op(m), m.value))
     if not metric or not _NAME.match(metric):
         raise PromQLError("a selector needs a metric name")
     return Selector(metric, tuple(matchers))
@@ -110,9 +116,7 @@ def metric_names(expr: Any) -> set[str]:
             if node.name:
                 names.add(node.name)
             names.update(
-                m.value
-                for m in node.matchers.matchers
-                if m.name == "__name__" and m.op.name == "Equal"
+                m.value for m in node.matchers.matchers if m.name == "__name__" and _op(m) == "="
             )
         return True
 
@@ -129,9 +133,7 @@ def selectors_in(expr: Any) -> list[Selector]:
             found.append(
                 Selector(
                     node.name,
-                    tuple(
-                        Matcher(m.name, _OPS[m.op.name], m.value) for m in node.matchers.matchers
-                    ),
+                    tuple(Matcher(m.name, _op(m), m.value) for m in node.matchers.matchers),
                 )
             )
         return True

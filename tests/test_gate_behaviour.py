@@ -12,30 +12,24 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import burn_rate, conventions, pipeline, writer
+from compiler import burn_rate, pipeline, writer
 from compiler.durations import Duration
 from compiler.model import SLO, SpecSet, Tier
+from compiler.synthetic import Point, counter, promtool_input
 from compiler.targets import prometheus
 from tests.conftest import GENERATED
 from tests.promtool_run import firing, run_promtool
-from tests.series import counter
 
 RULES = GENERATED / "prometheus" / "enforcement-gate.rules.yml"
 INTERVAL = Duration.parse("1m")
+BASE = Duration.parse("5m")
 DECISIONS = "valdrics_ops_enforcement_gate_decisions_total"
 FAILURES = "valdrics_ops_enforcement_gate_failures_total"
+FAST = "ValdricsEnforcementErrorBudgetBurnFast"
+SLOW = "ValdricsEnforcementErrorBudgetBurnSlow"
 BUSY = 100.0  # decisions per second; production runs 20-200
-START = 60  # minute the incident starts, after an hour of healthy history
-# The slow tier's prediction assumes a full 6h window of history before the burn starts.
-LONG_START = 360
-
-
-def _slo(specs: SpecSet, name: str) -> SLO:
-    return next(s for s in specs.slos if s.service == "enforcement-gate" and s.name == name)
-
-
-def _tier(slo: SLO, alert: str) -> Tier:
-    return next(t for t in slo.tiers if t.alert == alert)
+START = 60  # minute an incident starts, after an hour of healthy history
+LONG_START = 360  # the 6h tier's prediction needs six hours of history before the burn
 
 
 def _rule(specs: SpecSet, slo: SLO, tier: Tier) -> dict[str, Any]:
@@ -44,41 +38,46 @@ def _rule(specs: SpecSet, slo: SLO, tier: Tier) -> dict[str, Any]:
 
 
 def _traffic(
-    tenant: str, total: float, errors: list[tuple[float, float]], minutes: int
+    tenant: str, rate: float, error_ratios: list[Point], minutes: int
 ) -> list[dict[str, str]]:
-    labels = f'tenant="{tenant}", source="api"'
-    return [
-        {
-            "series": f'{DECISIONS}{{{labels}, decision="ALLOW"}}',
-            "values": counter([(0, total)], minutes),
-        },
-        {
-            "series": f'{FAILURES}{{{labels}, reason="timeout"}}',
-            "values": counter([(start, total * ratio) for start, ratio in errors], minutes),
-        },
-    ]
+    """Decisions at ``rate`` per second, failing at each (start minute, ratio) in turn."""
+    labels = {"tenant": tenant, "source": "api"}
+    failures = [(start, rate * (ratio or 0.0)) for start, ratio in error_ratios]
+    return promtool_input(
+        [
+            counter(DECISIONS, {**labels, "decision": "ALLOW"}, [(0, rate)]),
+            counter(FAILURES, {**labels, "reason": "timeout"}, failures),
+        ],
+        minutes,
+    )
 
 
 def _check(alert: str, minute: float, expected: list[dict[str, Any]]) -> dict[str, Any]:
     return {"eval_time": f"{int(minute)}m", "alertname": alert, "exp_alerts": expected}
 
 
-def _predicted(slo: SLO, tier: Tier, ratio: float) -> float:
+def _fires_after(slo: SLO, tier: Tier, error_ratio: float) -> float:
+    """Minutes from a step to ``error_ratio`` until the tier fires, by the documented math."""
     base, _, _ = prometheus.windows(slo)
+    threshold = float(slo.threshold(tier))
     seconds = burn_rate.first_firing(
-        ratio, float(slo.threshold(tier)), tier.long_window, tier.short_window, base, INTERVAL
+        error_ratio, threshold, tier.long_window, tier.short_window, base, INTERVAL
     )
     assert seconds is not None
     return seconds / 60 + (tier.for_.minutes if tier.for_ else 0)
 
 
+def _still_firing_after_recovery(slo: SLO, tier: Tier, error_ratio: float) -> float:
+    threshold = float(slo.threshold(tier))
+    seconds = burn_rate.last_firing_after_recovery(
+        error_ratio, threshold, tier.short_window, BASE, INTERVAL
+    )
+    return seconds / 60
+
+
 @pytest.fixture(scope="module")
 def gate(reference_specs: SpecSet) -> SLO:
-    return _slo(reference_specs, "gate-reliability")
-
-
-FAST = "ValdricsEnforcementErrorBudgetBurnFast"
-SLOW = "ValdricsEnforcementErrorBudgetBurnSlow"
+    return next(s for s in reference_specs.slos if s.name == "gate-reliability")
 
 
 def test_rules_are_current(reference_specs: SpecSet) -> None:
@@ -90,32 +89,20 @@ def test_rules_are_current(reference_specs: SpecSet) -> None:
 def test_enforcement_gate_behaviour(
     reference_specs: SpecSet, gate: SLO, tmp_path: Path, promtool_path: str
 ) -> None:
-    fast, slow = _tier(gate, FAST), _tier(gate, SLOW)
-    t1 = {
-        conventions.SERVICE_LABEL: "enforcement-gate",
-        conventions.SLO_LABEL: "gate-reliability",
-        "tenant": "t1",
-    }
+    fast = next(t for t in gate.tiers if t.alert == FAST)
+    slow = next(t for t in gate.tiers if t.alert == SLOW)
+    t1 = {"service": "enforcement-gate", "slo": "gate-reliability", "tenant": "t1"}
     fast_alert = firing(_rule(reference_specs, gate, fast), t1)
     slow_alert = firing(_rule(reference_specs, gate, slow), t1)
 
-    outage = _predicted(gate, fast, 1.0)
-    assert outage <= 5, f"a total outage must page within 5 minutes, math says {outage}"
-    fast_at_2pct, slow_at_2pct = _predicted(gate, fast, 0.02), _predicted(gate, slow, 0.02)
-    assert fast_at_2pct < slow_at_2pct
+    outage = _fires_after(gate, fast, 1.0)
+    assert outage <= 5, f"a total outage must page within 5 minutes; the math says {outage}"
+    fast_at_2pct, slow_at_2pct = _fires_after(gate, fast, 0.02), _fires_after(gate, slow, 0.02)
+    assert fast_at_2pct < slow_at_2pct  # pages first, then warns
     recover = LONG_START + 240
-    clear_fast = (
-        burn_rate.last_firing_after_recovery(
-            0.02, float(gate.threshold(fast)), fast.short_window, Duration.parse("5m"), INTERVAL
-        )
-        / 60
-    )
-    clear_slow = (
-        burn_rate.last_firing_after_recovery(
-            0.02, float(gate.threshold(slow)), slow.short_window, Duration.parse("5m"), INTERVAL
-        )
-        / 60
-    )
+    clear_fast = _still_firing_after_recovery(gate, fast, 0.02)
+    clear_slow = _still_firing_after_recovery(gate, slow, 0.02)
+    # Cleared at the next evaluation, within the short window (no `for` on these tiers).
     assert clear_fast + 1 <= fast.short_window.minutes
     assert clear_slow + 1 <= slow.short_window.minutes
 
@@ -131,7 +118,7 @@ def test_enforcement_gate_behaviour(
             ],
         },
         {
-            "name": "2% errors (20x) page, then warn, at the predicted times, and clear",
+            "name": "2% errors (20x) page, then warn, at the predicted times, then clear",
             "interval": "1m",
             "input_series": _traffic(
                 "t1", BUSY, [(0, 0), (LONG_START, 0.02), (recover, 0)], recover + 60
@@ -158,16 +145,21 @@ def test_enforcement_gate_behaviour(
         {
             "name": "a quiet tenant with a few decisions an hour and one failure stays silent",
             "interval": "1m",
-            "input_series": [
-                {
-                    "series": f'{DECISIONS}{{tenant="quiet", source="api", decision="ALLOW"}}',
-                    "values": counter([(0, 3 / 3600)], 480),
-                },
-                {
-                    "series": f'{FAILURES}{{tenant="quiet", source="api", reason="error"}}',
-                    "values": counter([(0, 0), (100, 1 / 60), (101, 0)], 480),
-                },
-            ],
+            "input_series": promtool_input(
+                [
+                    counter(
+                        DECISIONS,
+                        {"tenant": "quiet", "source": "api", "decision": "ALLOW"},
+                        [(0, 3 / 3600)],
+                    ),
+                    counter(
+                        FAILURES,
+                        {"tenant": "quiet", "source": "api", "reason": "error"},
+                        [(0, 0), (100, 1 / 60), (101, 0)],  # one failure in minute 100
+                    ),
+                ],
+                480,
+            ),
             "alert_rule_test": [
                 _check(alert, minute, [])
                 for minute in (*range(101, 140, 2), *range(150, 481, 30))
@@ -211,26 +203,25 @@ def test_latency_sli_pages_on_slow_decisions(tmp_path: Path, promtool_path: str)
         {"service": "latency-check", "slo": "fast-decisions"},
     )
     slow_share = 0.2  # 20% of decisions slower than 250 ms: 20x the 1% budget
-    fires = _predicted(slo, page, slow_share)
+    fires = _fires_after(slo, page, slow_share)
+    histogram = "gate_duration_seconds"
     groups = [
         {
             "name": "20% of decisions slower than 250 ms pages",
             "interval": "1m",
-            "input_series": [
-                {
-                    "series": 'gate_duration_seconds_count{tenant="t1"}',
-                    "values": counter([(0, BUSY)], 240),
-                },
-                # Bounds at or below the threshold count fast observations only.
-                {
-                    "series": 'gate_duration_seconds_bucket{tenant="t1", le="0.25"}',
-                    "values": counter([(0, BUSY), (START, BUSY * (1 - slow_share))], 240),
-                },
-                {
-                    "series": 'gate_duration_seconds_bucket{tenant="t1", le="1"}',
-                    "values": counter([(0, BUSY)], 240),
-                },
-            ],
+            "input_series": promtool_input(
+                [
+                    counter(f"{histogram}_count", {"tenant": "t1"}, [(0, BUSY)]),
+                    # The threshold's bucket counts the fast observations only.
+                    counter(
+                        f"{histogram}_bucket",
+                        {"tenant": "t1", "le": "0.25"},
+                        [(0, BUSY), (START, BUSY * (1 - slow_share))],
+                    ),
+                    counter(f"{histogram}_bucket", {"tenant": "t1", "le": "1"}, [(0, BUSY)]),
+                ],
+                240,
+            ),
             "alert_rule_test": [
                 _check(page.alert, START + fires - 1, []),
                 _check(page.alert, START + fires, [expected]),

@@ -1,0 +1,284 @@
+"""A real Prometheus on 127.0.0.1 with synthetic history: for previews, dashboards and gates.
+
+Prometheus evaluates rules only at "now", so history is built with promtool's backfill:
+raw series become TSDB blocks (``create-blocks-from openmetrics``), then recording rules are
+backfilled (``create-blocks-from rules``) one dependency level at a time, restarting the
+server on the new blocks in between, because a level can only be computed once the series
+it reads are queryable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compiler import promql, promtool
+from compiler.synthetic import SyntheticSeries, openmetrics
+
+PROMETHEUS_HINT = "install Debian's 'prometheus' package (make tools does it)"
+
+
+class PrometheusError(RuntimeError):
+    """The local server could not be started or answered with an error."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalPrometheus:
+    """A Prometheus server bound to 127.0.0.1 with its own data directory and rule files."""
+
+    def __init__(
+        self, data_dir: Path, rule_files: Sequence[Path] = (), evaluation_interval: str = "1m"
+    ) -> None:
+        self.data_dir = data_dir
+        self.rule_files = [Path(f).resolve() for f in rule_files]
+        self.evaluation_interval = evaluation_interval
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = data_dir.parent / f"prometheus-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the server and wait until it answers ready."""
+        binary = shutil.which("prometheus")
+        if binary is None:
+            raise PrometheusError(f"prometheus not found: {PROMETHEUS_HINT}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir.parent / f"prometheus-{self.port}.yml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {"evaluation_interval": self.evaluation_interval},
+                    "rule_files": [str(f) for f in self.rule_files],
+                }
+            )
+        )
+        with self._log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={self.data_dir}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--storage.tsdb.retention.time=400d",
+                    "--web.enable-lifecycle",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise PrometheusError(f"prometheus exited: {self._log.read_text()[-2000:]}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise PrometheusError(
+            f"prometheus not ready after {timeout}s: {self._log.read_text()[-2000:]}"
+        )
+
+    def stop(self) -> None:
+        """Stop the server (and wait for it)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def restart(self) -> None:
+        """Restart on the same port and data, picking up blocks added to the data directory."""
+        self.stop()
+        self.start()
+
+    def get(self, path: str, **params: str) -> Any:
+        """GET an API path; returns the decoded ``data`` field, raises on an error status."""
+        query = urllib.parse.urlencode(params)
+        with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=60) as response:
+            body = json.loads(response.read())
+        if body.get("status") != "success":
+            raise PrometheusError(f"{path}: {body}")
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant query; returns the result vector."""
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = str(at)
+        result: list[dict[str, Any]] = self.get("/api/v1/query", **params)["result"]
+        return result
+
+    def __enter__(self) -> LocalPrometheus:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def backfill_series(
+    series: Iterable[SyntheticSeries], start: int, minutes: float, data_dir: Path
+) -> None:
+    """Write synthetic raw series from ``start`` (Unix seconds) as TSDB blocks."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "series.om"
+        source.write_text(openmetrics(series, start, minutes))
+        result = promtool.run(
+            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(data_dir)]
+        )
+    if not result.ok:
+        raise PrometheusError(f"backfilling series failed: {result.output}")
+
+
+def recording_levels(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
+    """The recording rules split into dependency levels, each a rule-file document.
+
+    Level 1 reads only raw series; level n reads records of lower levels. A selector
+    depends on a rule when it names the rule's record and its equality matchers agree with
+    the labels the rule sets (so ``window="1h"`` depends on the 1h rule, not on all windows).
+    Alerting rules are left out: backfill cannot create them.
+    """
+    groups = [
+        group
+        for path in rule_files
+        for group in (yaml.safe_load(Path(path).read_text()) or {}).get("groups", [])
+    ]
+    rules = [
+        (index, rule)
+        for index, group in enumerate(groups)
+        for rule in group["rules"]
+        if "record" in rule
+    ]
+    reads = [promql.selectors_in(promql.parse(rule["expr"])) for _, rule in rules]
+    depth = [1] * len(rules)
+    for _ in range(len(rules)):  # longest dependency chain is at most the number of rules
+        changed = False
+        for i, selectors in enumerate(reads):
+            needed = 1 + max(
+                (
+                    depth[j]
+                    for selector in selectors
+                    for j, (_, producer) in enumerate(rules)
+                    if _produces(producer, selector)
+                ),
+                default=0,
+            )
+            if needed != depth[i]:
+                depth[i], changed = needed, True
+        if not changed:
+            break
+    documents = []
+    for level in sorted(set(depth)):
+        level_groups = []
+        for index, group in enumerate(groups):
+            selected = [
+                rule for (g, rule), d in zip(rules, depth, strict=True) if g == index and d == level
+            ]
+            if selected:
+                level_groups.append({"name": f"{group['name']}:level{level}", "rules": selected})
+        documents.append({"groups": level_groups})
+    return documents
+
+
+def _produces(rule: dict[str, Any], selector: promql.Selector) -> bool:
+    if rule["record"] != selector.metric:
+        return False
+    labels = rule.get("labels") or {}
+    return all(
+        labels[m.label] == m.value for m in selector.matchers if m.op == "=" and m.label in labels
+    )
+
+
+def backfill_rules(
+    server: LocalPrometheus,
+    rule_files: Sequence[Path],
+    start: int,
+    end: int,
+    interval: str = "60s",
+) -> int:
+    """Backfill every recording rule's history into the server's data, level by level.
+
+    Returns the number of levels. The server is restarted after each level.
+    """
+    levels = recording_levels(rule_files)
+    for depth, document in enumerate(levels, start=1):
+        with tempfile.TemporaryDirectory() as scratch:
+            rules = Path(scratch) / f"level{depth}.rules.yml"
+            rules.write_text(yaml.safe_dump(document, sort_keys=False))
+            output = Path(scratch) / "blocks"
+            result = promtool.run(
+                [
+                    "tsdb",
+                    "create-blocks-from",
+                    "rules",
+                    "--quiet",
+                    f"--url={server.url}",
+                    f"--start={start}",
+                    f"--end={end}",
+                    f"--eval-interval={interval}",
+                    f"--output-dir={output}",
+                    str(rules),
+                ]
+            )
+            if not result.ok:
+                raise PrometheusError(f"backfilling rules (level {depth}) failed: {result.output}")
+            for block in sorted(output.iterdir()):
+                shutil.move(str(block), server.data_dir / block.name)
+        server.restart()
+    return len(levels)
+
+
+@contextlib.contextmanager
+def server_with_history(
+    work_dir: Path,
+    rule_files: Sequence[Path],
+    series: Sequence[SyntheticSeries],
+    minutes: float,
+    end: int | None = None,
+) -> Iterator[LocalPrometheus]:
+    """A running server whose raw series and recorded rules cover ``minutes`` until ``end``.
+
+    ``end`` defaults to now (rounded down to the minute), so the server's own rule
+    evaluation carries on where the history stops. The server is stopped on exit.
+    """
+    end = end if end is not None else int(time.time()) // 60 * 60
+    start = end - int(minutes * 60)
+    data_dir = work_dir / "data"
+    backfill_series(series, start, minutes, data_dir)
+    server = LocalPrometheus(data_dir, rule_files)
+    server.start()
+    try:
+        backfill_rules(server, rule_files, start, end)
+        yield server
+    finally:
+        server.stop()

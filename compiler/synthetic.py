@@ -1,0 +1,128 @@
+"""Synthetic metric series described in plain terms, rendered for promtool and backfill.
+
+A series is a metric, labels, and a shape: from minute m on, a counter grows at r events per
+second (or a gauge holds the value v), or the series is silent. The same description renders
+to promtool's unit-test notation (``0+60x10 660+120x5``) and to OpenMetrics text for
+``promtool tsdb create-blocks-from openmetrics``, so generated rule tests, drills, dashboard
+previews and the release gate's test history all speak one language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from compiler.promql import quote
+
+Kind = Literal["counter", "gauge"]
+# (start minute, value): a counter's per-second rate or a gauge's level; None = no samples.
+Point = tuple[float, float | None]
+
+
+@dataclass(frozen=True)
+class SyntheticSeries:
+    """One series and how it evolves; samples are taken every ``step`` seconds from minute 0."""
+
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    shape: tuple[Point, ...]
+    kind: Kind = "counter"
+
+    @property
+    def selector(self) -> str:
+        """The series as PromQL/promtool writes it: ``metric{a="b"}``."""
+        if not self.labels:
+            return self.metric
+        inner = ", ".join(f"{name}={quote(value)}" for name, value in self.labels)
+        return f"{self.metric}{{{inner}}}"
+
+    def value_at(self, minute: float) -> float | None:
+        """The rate (counter) or level (gauge) in force at ``minute``."""
+        current: float | None = 0.0
+        for start, value in sorted(self.shape, key=lambda point: point[0]):
+            if start <= minute:
+                current = value
+        return current
+
+    def samples(self, minutes: float, step: int = 60) -> list[float | None]:
+        """Sample values at every step from minute 0 to ``minutes`` inclusive (None = none)."""
+        steps = int(minutes * 60 // step)
+        if self.kind == "gauge":
+            return [self.value_at(i * step / 60) for i in range(steps + 1)]
+        values: list[float | None] = []
+        total = 0.0
+        rate = 0.0
+        for i in range(steps + 1):
+            if i:
+                # While silent the source keeps counting at its last rate; we just see nothing.
+                current = self.value_at((i - 1) * step / 60)
+                rate = rate if current is None else current
+                total += rate * step
+            values.append(None if self.value_at(i * step / 60) is None else round(total, 9))
+        return values
+
+
+def counter(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:
+    """A counter: ``shape`` lists (start minute, events per second, or None for silence)."""
+    return SyntheticSeries(metric, tuple(sorted(labels.items())), tuple(shape), "counter")
+
+
+def gauge(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:
+    """A gauge: ``shape`` lists (start minute, value, or None for silence)."""
+    return SyntheticSeries(metric, tuple(sorted(labels.items())), tuple(shape), "gauge")
+
+
+def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> str:
+    """promtool's expanding notation: each run of equal increments becomes ``start+incxN``
+    (N+1 values), each run of missing samples ``_xN`` (N values)."""
+    values = series.samples(minutes, step)
+    segments: list[str] = []
+    i = 0
+    while i < len(values):
+        first = values[i]
+        j = i + 1
+        if first is None:
+            while j < len(values) and values[j] is None:
+                j += 1
+            segments.append("_" if j - i == 1 else f"_x{j - i}")
+        else:
+            increment: float | None = None
+            previous = first
+            while j < len(values) and (current := values[j]) is not None:
+                difference = round(current - previous, 9)
+                if increment is not None and difference != increment:
+                    break
+                increment, previous = difference, current
+                j += 1
+            if j - i == 1:
+                segments.append(_num(first))
+            else:
+                segments.append(f"{_num(first)}+{_num(increment or 0.0)}x{j - i - 1}")
+        i = j
+    return " ".join(segments)
+
+
+def promtool_input(series: Iterable[SyntheticSeries], minutes: float) -> list[dict[str, str]]:
+    """``input_series`` entries of a promtool unit test."""
+    return [{"series": s.selector, "values": promtool_values(s, minutes)} for s in series]
+
+
+def openmetrics(
+    series: Iterable[SyntheticSeries], start: int, minutes: float, step: int = 60
+) -> str:
+    """OpenMetrics text (timestamps in seconds from ``start``) for backfilling blocks."""
+    lines = []
+    for one in series:
+        # OpenMetrics allows no space between labels.
+        labels = ",".join(f"{name}={quote(value)}" for name, value in one.labels)
+        name = f"{one.metric}{{{labels}}}" if labels else one.metric
+        for index, value in enumerate(one.samples(minutes, step)):
+            if value is not None:
+                lines.append(f"{name} {_num(value)} {start + index * step}")
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float) -> str:
+    return f"{value:.12g}"
