@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from compiler import burn_rate
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
+
+if TYPE_CHECKING:  # these modules build on the basic types defined here
+    from compiler.environment_model import Environment
+    from compiler.span_metrics import SpanSelection
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -125,6 +130,7 @@ class SLO:
     alert_annotations: Labels = ()
     runbook_url: str | None = None
     location: Location = field(default=Location(""), compare=False)
+    spans: SpanSelection | None = None  # set when the SLI is derived from spans
 
     @property
     def error_budget(self) -> Decimal:
@@ -161,6 +167,7 @@ class SpecSet:
     """All services compiled together, in a stable order (by service name)."""
 
     services: tuple[ServiceSpec, ...] = ()
+    environments: tuple[Environment, ...] = ()
 
     @property
     def slos(self) -> tuple[SLO, ...]:

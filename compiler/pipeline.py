@@ -10,20 +10,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import environment_checks
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.environment_model import Environment
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import prometheus
+from compiler.targets import otel, prometheus
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
-TARGETS: tuple[Target, ...] = (prometheus.rule_files,)
+TARGETS: tuple[Target, ...] = (prometheus.rule_files, otel.config_files)
 
 
 @dataclass
@@ -74,6 +76,7 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
     services: list[ServiceSpec] = []
+    environments: list[Environment] = []
     for path in files:
         name = display_path(path)
         result.files.append(name)
@@ -88,16 +91,24 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
         for document in documents:
             spec, found = _build(document)
             result.diagnostics.extend(found)
-            if spec is not None:
+            if isinstance(spec, Environment):
+                environments.append(spec)
+            elif spec is not None:
                 services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
+    if result.ok:  # against services that failed to build, these would only mislead
+        result.diagnostics.extend(environment_checks.cross_checks(environments, services))
     if result.ok:
-        result.specs = SpecSet(tuple(sorted(services, key=lambda s: s.service.name)))
+        services = environment_checks.with_span_unit(services, environments)
+        result.specs = SpecSet(
+            tuple(sorted(services, key=lambda s: s.service.name)),
+            tuple(sorted(environments, key=lambda e: e.name)),
+        )
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
 
-def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
+def _build(document: Document) -> tuple[ServiceSpec | Environment | None, list[Diagnostic]]:
     data = document.data
     if not isinstance(data, dict):
         return None, [Diagnostic(document.locate(()), "a spec must be a mapping of fields")]
@@ -110,6 +121,8 @@ def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
                 f"apiVersion {shown}: expected {NATIVE_API_VERSION}",
             )
         ]
+    if data.get("kind") == environment_checks.KIND:
+        return environment_checks.build_environment(document)
     found = check(document, "spec-v1.schema.json")
     if found:
         return None, found

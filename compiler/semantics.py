@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin
 
-from compiler import burn_rate, conventions
+from compiler import burn_rate, conventions, span_metrics
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
 from compiler.loader import Document, PathKey
@@ -190,7 +190,12 @@ def _slo(
     alerting: dict[str, Any] = raw.get("alerting", {})
     check.labels((*path, "labels"), raw.get("labels"))
     check.labels((*path, "alerting", "labels"), alerting.get("labels"))
-    sli = _sli(check, catalog, raw["sli"], (*path, "sli"), group_by)
+    spans = _spans(check, service, raw["sli"], (*path, "sli", "spans"), group_by)
+    sli = (
+        spans.sli(span_metrics.DEFAULT_UNIT)
+        if spans is not None
+        else _sli(check, catalog, raw["sli"], (*path, "sli"), group_by)
+    )
     budget = burn_rate.error_budget(objective)
     slo_runbook = raw.get("runbook")
     tiers = _tiers(check, service, raw["name"], alerting, period, budget, slo_runbook, path)
@@ -215,6 +220,7 @@ def _slo(
         alert_annotations=labels_of(alerting.get("annotations")),
         runbook_url=_runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
         location=check.document.locate(path),
+        spans=spans,
     )
 
 
@@ -252,6 +258,35 @@ def _sli(
     total = sides["total"]
     assert total is not None
     return RatioSLI(total=total, bad=sides.get("bad"), good=sides.get("good"))
+
+
+def _spans(
+    check: Checker, service: Service, raw: dict[str, Any], path: PathKey, group_by: tuple[str, ...]
+) -> span_metrics.SpanSelection | None:
+    """The spans an SLI counts; the rules read the connector's series (no catalog applies)."""
+    if "spans" not in raw:
+        return None
+    spans = raw["spans"]
+    for index, label in enumerate(group_by):
+        if label in span_metrics.PER_COLLECTOR_LABELS:
+            check.error(
+                (*path[:-2], "group_by", index),
+                f"'{label}' differs per collector replica; the rules aggregate it away",
+            )
+    threshold = None
+    if "threshold_seconds" in spans:
+        threshold = _decimal(spans["threshold_seconds"])
+        try:
+            span_metrics.as_collector_duration(threshold)
+        except ValueError as exc:
+            check.error((*path, "threshold_seconds"), str(exc))
+    return span_metrics.SpanSelection(
+        service=spans.get("service", service.name),
+        kind=spans.get("kind", "SERVER"),
+        span_name=spans.get("span_name"),
+        route=spans.get("route"),
+        threshold_seconds=threshold,
+    )
 
 
 def _events(

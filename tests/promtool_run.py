@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,13 @@ def firing(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]
     }
 
 
-def run_promtool(tmp_path: Path, rule_file: Path, groups: list[dict[str, Any]]) -> str:
-    """Run ``promtool test rules`` on the groups; return its output, failing on any error."""
+def run_promtool(
+    tmp_path: Path, rule_file: Path, groups: list[dict[str, Any]], more: Sequence[Path] = ()
+) -> str:
+    """Run ``promtool test rules`` on the groups (rules from ``rule_file`` and ``more``)."""
     test_file = tmp_path / "behaviour.test.yml"
     document = {
-        "rule_files": [str(rule_file)],
+        "rule_files": [str(rule_file), *map(str, more)],
         "evaluation_interval": "1m",
         "tests": groups,
     }

@@ -1,0 +1,296 @@
+"""Environment documents (``kind: Environment``): schema, model, and checks against services.
+
+An environment is checked on its own (version, memory limit, headers) and then against the
+services it carries: sources must name known services, spans must arrive by OTLP, and every
+environment must agree on the span histogram's unit, because the rules are shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from compiler import conventions, otel_versions, span_metrics
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.durations import Duration
+from compiler.environment_model import (
+    DEFAULT_FLUSH_INTERVAL,
+    SCRAPED_BY_BACKEND,
+    THROUGH_PIPELINE,
+    Auth,
+    Delivery,
+    Environment,
+    MemoryLimit,
+    ScrapeJob,
+    SpanMetricsSettings,
+)
+from compiler.loader import Document, PathKey
+from compiler.model import ServiceSpec
+from compiler.schema_check import check as schema_check
+from compiler.semantics import Checker
+
+KIND = "Environment"
+SCHEMA = "environment-v1.schema.json"
+# Durations of at least this long keep retry settings valid (max_elapsed_time >= max_interval).
+MIN_OUTAGE = Duration.parse("1m")
+
+
+def build_environment(document: Document) -> tuple[Environment | None, list[Diagnostic]]:
+    """Validate one environment document and build its model."""
+    found = schema_check(document, SCHEMA)
+    if found:
+        return None, found
+    check = Checker(document)
+    data: dict[str, Any] = document.data
+    collector = data["collector"]
+    version = _version(check, collector.get("version"))
+    memory = _memory(check, collector["memory_limit"])
+    delivery = _delivery(check, data["delivery"])
+    scrape = _scrape_jobs(check, data["sources"].get("scrape", []))
+    self_metrics = collector.get("self_metrics", SCRAPED_BY_BACKEND)
+    if self_metrics == THROUGH_PIPELINE:
+        for index, job in enumerate(scrape):
+            if job.job == conventions.COLLECTOR_JOB:
+                check.error(
+                    ("sources", "scrape", index, "job"),
+                    f"job '{job.job}' is the collector's scrape of itself; choose another",
+                )
+    raw_spans = data.get("span_metrics", {})
+    spans = SpanMetricsSettings(
+        unit=raw_spans.get("unit", span_metrics.DEFAULT_UNIT),
+        buckets=_buckets(check, raw_spans.get("buckets")),
+        flush_interval=_duration_or(raw_spans.get("flush_interval"), DEFAULT_FLUSH_INTERVAL),
+    )
+    if any(d.severity is Severity.ERROR for d in check.diagnostics) or version is None:
+        return None, check.diagnostics
+    assert delivery is not None
+    environment = Environment(
+        name=data["environment"]["name"],
+        description=data["environment"].get("description", ""),
+        version=version,
+        memory=memory,
+        persistence_directory=collector["persistence_directory"].rstrip("/") or "/",
+        delivery=delivery,
+        source=document.file,
+        self_metrics=self_metrics,
+        otlp_services=tuple(data["sources"].get("otlp", [])),
+        scrape=tuple(scrape),
+        labels=tuple(sorted(data.get("labels", {}).items())),
+        span_metrics=spans,
+        drop_unused_series=data.get("drop_unused_series", False),
+        document=document,
+    )
+    return environment, check.diagnostics
+
+
+def _duration_or(text: str | None, default: Duration) -> Duration:
+    return default if text is None else Duration.parse(text)
+
+
+def _version(check: Checker, text: str | None) -> otel_versions.Version | None:
+    if text is None:
+        return otel_versions.DEFAULT_VERSION
+    path: PathKey = ("collector", "version")
+    version = otel_versions.Version.parse(text)
+    if version < otel_versions.MIN_VERSION:
+        check.error(
+            path,
+            f"collector {version} is older than {otel_versions.MIN_VERSION}, the oldest release "
+            "the generated configs support (see docs/otel.md)",
+        )
+        return None
+    if version > otel_versions.NEWEST_CHECKED:
+        check.warn(
+            path,
+            f"collector {version} is newer than {otel_versions.NEWEST_CHECKED}, the newest "
+            "release checked; component names are assumed unchanged since",
+        )
+    return version
+
+
+def _memory(check: Checker, raw: dict[str, Any]) -> MemoryLimit:
+    path: PathKey = ("collector", "memory_limit")
+    pairs = (("limit_mib", "spike_limit_mib"), ("limit_percentage", "spike_limit_percentage"))
+    given = [limit for limit, _ in pairs if limit in raw]
+    if len(given) != 1:
+        check.error(path, "give exactly one of limit_mib or limit_percentage")
+    for limit, spike in pairs:
+        if spike in raw and limit not in raw:
+            check.error((*path, spike), f"{spike} needs {limit}")
+        elif spike in raw and raw[spike] >= raw[limit]:
+            check.error((*path, spike), f"must be below {limit} ({raw[limit]})")
+    return MemoryLimit(
+        limit_mib=raw.get("limit_mib"),
+        spike_limit_mib=raw.get("spike_limit_mib"),
+        limit_percentage=raw.get("limit_percentage"),
+        spike_limit_percentage=raw.get("spike_limit_percentage"),
+        check_interval=raw.get("check_interval", "1s"),
+    )
+
+
+def _delivery(check: Checker, raw: dict[str, Any]) -> Delivery | None:
+    path: PathKey = ("delivery",)
+    auth = None
+    if "auth" in raw:
+        auth = Auth(
+            token=raw["auth"]["token"],
+            header=raw["auth"].get("header", "Authorization"),
+            scheme=raw["auth"].get("scheme", "Bearer"),
+        )
+    headers = raw.get("headers", {})
+    for name in sorted(headers):
+        if name.lower() in ("authorization", (auth.header if auth else "").lower()):
+            check.error(
+                (*path, "headers", name),
+                "credentials go under delivery.auth as an ${env:...} reference, not in headers",
+            )
+    try:
+        outage = Duration.parse(raw["outage"])
+    except ValueError as exc:
+        check.error((*path, "outage"), str(exc))
+        return None
+    if outage < MIN_OUTAGE:
+        check.error((*path, "outage"), f"must be at least {MIN_OUTAGE}")
+    return Delivery(
+        mode=raw["mode"],
+        endpoint=raw["endpoint"],
+        outage=outage,
+        points_per_second=raw["points_per_second"],
+        auth=auth,
+        headers=tuple(sorted(headers.items())),
+    )
+
+
+def _scrape_jobs(check: Checker, raw: list[dict[str, Any]]) -> list[ScrapeJob]:
+    jobs: list[ScrapeJob] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        path: PathKey = ("sources", "scrape", index)
+        name = item.get("job", item["service"])
+        if name in seen:
+            check.error((*path, "job"), f"job '{name}' is also scrape[{seen[name]}]; give 'job'")
+            continue
+        seen[name] = index
+        jobs.append(
+            ScrapeJob(
+                service=item["service"],
+                job=name,
+                targets=tuple(item["targets"]),
+                interval=Duration.parse(item.get("interval", "15s")),
+                metrics_path=item.get("metrics_path", "/metrics"),
+                scheme=item.get("scheme", "http"),
+            )
+        )
+    return jobs
+
+
+def _buckets(check: Checker, raw: list[float] | None) -> tuple[Decimal, ...] | None:
+    if raw is None:
+        return None
+    bounds = []
+    for index, value in enumerate(raw):
+        bound = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        try:
+            span_metrics.as_collector_duration(bound)
+        except ValueError as exc:
+            check.error(("span_metrics", "buckets", index), str(exc))
+        bounds.append(bound)
+    return tuple(sorted(bounds))
+
+
+def cross_checks(
+    environments: Sequence[Environment], services: Iterable[ServiceSpec]
+) -> list[Diagnostic]:
+    """Problems between environments, and between environments and the services they carry."""
+    problems: list[Diagnostic] = []
+    by_name = {spec.service.name: spec for spec in services}
+    first: dict[str, Environment] = {}
+    for environment in environments:
+        if environment.name in first:
+            problems.append(
+                Diagnostic(
+                    environment.location,
+                    f"environment '{environment.name}' is also defined in "
+                    f"{first[environment.name].source}",
+                )
+            )
+        first.setdefault(environment.name, environment)
+        problems.extend(_source_checks(environment, by_name))
+    problems.extend(_unit_agreement(environments, by_name.values()))
+    return problems
+
+
+def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -> list[Diagnostic]:
+    problems = []
+    known = sorted(services)
+    named: list[tuple[PathKey, str]] = [
+        (("sources", "otlp", i), name) for i, name in enumerate(environment.otlp_services)
+    ] + [
+        (("sources", "scrape", i, "service"), job.service)
+        for i, job in enumerate(environment.scrape)
+    ]
+    for path, name in named:
+        if name in services:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(
+            Diagnostic(environment.locate(path), f"no service '{name}' in the specs{hint}")
+        )
+    scraped_only = {job.service for job in environment.scrape} - set(environment.otlp_services)
+    for name in sorted(scraped_only & set(services)):
+        if any(slo.spans for slo in services[name].slos):
+            problems.append(
+                Diagnostic(
+                    environment.locate(("sources", "scrape")),
+                    f"service '{name}' has SLOs from spans, and spans arrive only by OTLP: "
+                    "list it under sources.otlp",
+                )
+            )
+    return problems
+
+
+def _unit_agreement(
+    environments: Sequence[Environment], services: Iterable[ServiceSpec]
+) -> list[Diagnostic]:
+    """The rules read one span histogram name, so every environment must use the same unit."""
+    if not any(slo.spans for spec in services for slo in spec.slos):
+        return []
+    units = {env.span_metrics.unit for env in environments}
+    if len(units) <= 1:
+        return []
+    return [
+        Diagnostic(
+            env.locate(("span_metrics", "unit")),
+            f"environments disagree on the span histogram unit ({', '.join(sorted(units))}); "
+            "the rules are shared, so set the same unit everywhere",
+        )
+        for env in environments
+        if env.span_metrics.unit != span_metrics.DEFAULT_UNIT
+    ]
+
+
+def with_span_unit(
+    services: Sequence[ServiceSpec], environments: Sequence[Environment]
+) -> list[ServiceSpec]:
+    """Services whose spans SLIs read the histogram in the environments' (agreed) unit.
+
+    Specs are built before environments are known, with the connector's default unit.
+    """
+    units = {env.span_metrics.unit for env in environments}
+    unit = units.pop() if len(units) == 1 else span_metrics.DEFAULT_UNIT
+    if unit == span_metrics.DEFAULT_UNIT:
+        return list(services)
+    return [
+        dataclasses.replace(
+            spec,
+            slos=tuple(
+                dataclasses.replace(slo, sli=slo.spans.sli(unit)) if slo.spans else slo
+                for slo in spec.slos
+            ),
+        )
+        for spec in services
+    ]

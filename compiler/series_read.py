@@ -1,0 +1,37 @@
+"""The raw series the generated rules read, per service: what a telemetry pipeline must deliver.
+
+The collector config's optional filter keeps exactly these (in every spelling they may have
+before translation); the tests check, from the generated files, that each series a rule reads
+is produced by some pipeline or scrape of every environment that carries its service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compiler.model import SLO, Events, LatencySLI, RatioSLI, ServiceSpec
+from compiler.promql import Selector, parse, selectors_in, substitute_window
+
+
+def service_reads(spec: ServiceSpec) -> set[str]:
+    """Names of the raw series one service's rules read."""
+    return {selector.metric for slo in spec.slos for selector in _selectors(slo)}
+
+
+def _selectors(slo: SLO) -> Iterator[Selector]:
+    sli = slo.sli
+    if isinstance(sli, LatencySLI):
+        yield sli.total
+        yield sli.histogram.renamed(sli.good_metric)
+        return
+    assert isinstance(sli, RatioSLI)
+    for events in (sli.total, sli.bad, sli.good):
+        if events is not None:
+            yield from _event_selectors(events)
+
+
+def _event_selectors(events: Events) -> Iterator[Selector]:
+    if events.selector is not None:
+        yield events.selector
+    if events.query is not None:
+        yield from selectors_in(parse(substitute_window(events.query, "5m")))
