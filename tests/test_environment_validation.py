@@ -135,6 +135,19 @@ def test_environment_mistakes(tmp_path: Path, old: str, new: str, expected: str)
     assert expected in _messages(tmp_path, _env(old, new))
 
 
+def test_the_collectors_own_job_name_is_taken(tmp_path: Path) -> None:
+    environment = _env(
+        "  otlp: [checkout]",
+        "  scrape:\n    - {service: checkout, job: otel-collector, targets: ['checkout:80']}",
+    ).replace(
+        "  persistence_directory:", "  self_metrics: through_pipeline\n  persistence_directory:"
+    )
+    assert (
+        "env.yaml:19: sources.scrape[0].job: job 'otel-collector' is the collector's scrape of "
+        "itself; choose another"
+    ) in _messages(tmp_path, environment)
+
+
 def test_newer_collector_than_checked_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "checkout.yaml").write_text(VALID)
     (tmp_path / "env.yaml").write_text(

@@ -292,3 +292,17 @@ def test_span_buckets_include_every_threshold() -> None:
     assert explicit["buckets"] == ["100ms", "350ms", "500ms", "1s"]  # configured + 0.35 s
     default = configs["spans-remote-write"]["connectors"]["spanmetrics"]["histogram"]
     assert "350ms" in default["explicit"]["buckets"] and default["unit"] == "s"
+
+
+def test_docs_state_the_versions_renames_and_reference_figures() -> None:
+    docs = (ROOT / "docs" / "otel.md").read_text()
+    assert f"**Default collector version: {otel_versions.DEFAULT_VERSION}**" in docs
+    assert f"Supported:\n  {otel_versions.MIN_VERSION} and newer" in docs
+    assert f"checked up to {otel_versions.NEWEST_CHECKED}" in docs
+    for rename in otel_versions.RENAMES:
+        row = f"| `{rename.old}` | `{rename.new}` {rename.since} | {rename.confidence} |"
+        assert row in docs, row
+    for path, environment, _ in CONFIGS:
+        if path.is_relative_to(GENERATED):
+            points = f"{otel_delivery.queue_points(environment):,}"
+            assert f"{points}\npoints" in docs or f"{points} points" in docs, points
