@@ -190,7 +190,7 @@ def _slo(
     alerting: dict[str, Any] = raw.get("alerting", {})
     check.labels((*path, "labels"), raw.get("labels"))
     check.labels((*path, "alerting", "labels"), alerting.get("labels"))
-    spans = _spans(check, service, raw["sli"], (*path, "sli", "spans"), group_by)
+    spans = span_metrics.selection(check, service.name, raw["sli"], (*path, "sli"), group_by)
     sli = (
         spans.sli(span_metrics.DEFAULT_UNIT)
         if spans is not None
@@ -258,35 +258,6 @@ def _sli(
     total = sides["total"]
     assert total is not None
     return RatioSLI(total=total, bad=sides.get("bad"), good=sides.get("good"))
-
-
-def _spans(
-    check: Checker, service: Service, raw: dict[str, Any], path: PathKey, group_by: tuple[str, ...]
-) -> span_metrics.SpanSelection | None:
-    """The spans an SLI counts; the rules read the connector's series (no catalog applies)."""
-    if "spans" not in raw:
-        return None
-    spans = raw["spans"]
-    for index, label in enumerate(group_by):
-        if label in span_metrics.PER_COLLECTOR_LABELS:
-            check.error(
-                (*path[:-2], "group_by", index),
-                f"'{label}' differs per collector replica; the rules aggregate it away",
-            )
-    threshold = None
-    if "threshold_seconds" in spans:
-        threshold = _decimal(spans["threshold_seconds"])
-        try:
-            span_metrics.as_collector_duration(threshold)
-        except ValueError as exc:
-            check.error((*path, "threshold_seconds"), str(exc))
-    return span_metrics.SpanSelection(
-        service=spans.get("service", service.name),
-        kind=spans.get("kind", "SERVER"),
-        span_name=spans.get("span_name"),
-        route=spans.get("route"),
-        threshold_seconds=threshold,
-    )
 
 
 def _events(

@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from compiler.loader import PathKey
 from compiler.model import SLI, Events, LatencySLI, RatioSLI
 from compiler.promql import Matcher, Selector
+
+if TYPE_CHECKING:  # semantics builds SLOs with this module's help
+    from compiler.semantics import Checker
 
 # Connector settings the generated configs pin (they are also its defaults in v0.156.0).
 NAMESPACE = "traces.span.metrics"
@@ -107,6 +112,36 @@ class SpanSelection:
         total = Selector(calls_metric(), matchers)
         bad = Selector(calls_metric(), (*matchers, Matcher(STATUS_LABEL, "=", ERROR_STATUS)))
         return RatioSLI(total=Events(selector=total), bad=Events(selector=bad))
+
+
+def selection(
+    check: Checker, service: str, sli: dict[str, Any], path: PathKey, group_by: tuple[str, ...]
+) -> SpanSelection | None:
+    """The spans an SLI (``sli`` at ``path``) counts, if it counts spans."""
+    if "spans" not in sli:
+        return None
+    raw = sli["spans"]
+    for index, label in enumerate(group_by):
+        if label in PER_COLLECTOR_LABELS:
+            check.error(
+                (*path[:-1], "group_by", index),
+                f"'{label}' differs per collector replica; the rules aggregate it away",
+            )
+    threshold = None
+    if "threshold_seconds" in raw:
+        value = raw["threshold_seconds"]
+        threshold = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        try:
+            as_collector_duration(threshold)
+        except ValueError as exc:
+            check.error((*path, "spans", "threshold_seconds"), str(exc))
+    return SpanSelection(
+        service=raw.get("service", service),
+        kind=raw.get("kind", "SERVER"),
+        span_name=raw.get("span_name"),
+        route=raw.get("route"),
+        threshold_seconds=threshold,
+    )
 
 
 def buckets(configured: Iterable[Decimal] | None, thresholds: Iterable[Decimal]) -> list[Decimal]:
