@@ -80,7 +80,7 @@ PROMETHEUS_V1 = Dialect(
     ignored=(("pageAlert", "page_alert"), ("ticketAlert", "ticket_alert")),
 )
 KUBERNETES = Dialect(
-    format="Sloth PrometheusServiceLevel (sloth.slok.dev/v1)",
+    format="Sloth sloth.slok.dev/v1 PrometheusServiceLevel",
     schema="sloth-k8s-v1.schema.json",
     base=("spec",),
     plugins="sloPlugins",
