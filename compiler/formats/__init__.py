@@ -41,12 +41,12 @@ def to_native(documents: Sequence[Document]) -> tuple[list[Document], list[Diagn
     found = Findings()
     passed: list[Document] = []
     drafts: list[SloDraft] = []
-    bundle = openslo.Bundle()
+    catalog = openslo.Catalog()
     for document in documents:
         data = document.data
         if isinstance(data, list) and data and all(_is_openslo(item) for item in data):
             for index, item in enumerate(data):
-                bundle.add(document, (index,), item)
+                catalog.add(document, (index,), item)
             continue
         if not isinstance(data, dict):
             passed.append(document)
@@ -74,10 +74,10 @@ def to_native(documents: Sequence[Document]) -> tuple[list[Document], list[Diagn
                     "in the converted spec)",
                 )
         elif _is_openslo(data):
-            bundle.add(document, (), data)
+            catalog.add(document, (), data)
         else:
             passed.append(document)
-    drafts.extend(_keep(found, bundle.convert()))
+    drafts.extend(_keep(found, openslo.convert(catalog)))
     converted = _services(drafts, found)
     return passed + converted, found.diagnostics
 
