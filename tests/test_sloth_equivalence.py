@@ -434,20 +434,21 @@ def _ours(comparison: Comparison, tmp: Path) -> ServiceSpec:
 def _prepare(comparison: Comparison, tmp: Path) -> Prepared:
     spec = _ours(comparison, tmp)
     slo = next(s for s in spec.slos if s.name == comparison.slo)
+    our_rules = prometheus.service_rules(spec)
     ours = tmp / f"{comparison.name}.ours.rules.yml"
-    ours.write_text(writer.to_yaml(prometheus.service_rules(spec)))
+    ours.write_text(writer.to_yaml(our_rules))
+    sloth_rules = {"groups": sloth_groups(sloth_dir() / comparison.output)}
     theirs = tmp / f"{comparison.name}.sloth.rules.yml"
-    theirs.write_text(
-        yaml.safe_dump(
-            {"groups": sloth_groups(sloth_dir() / comparison.output)}, sort_keys=False, width=4096
-        )
-    )
+    theirs.write_text(yaml.safe_dump(sloth_rules, sort_keys=False, width=4096))
     found = scenarios(slo, comparison.dynamics)
     sloth_selector = f'sloth_id="{comparison.sloth_id}"'
     our_selector = f'service="{comparison.service}", slo="{comparison.slo}"'
     document = {
         "rule_files": [theirs.name, ours.name],
         "evaluation_interval": "1m",
+        # Without an order promtool evaluates groups in random order, and Sloth's alerts (in
+        # a group after its recordings) would read them one evaluation late at random.
+        "group_eval_order": [g["name"] for g in [*sloth_rules["groups"], *our_rules["groups"]]],
         "tests": [_test_group(s, sloth_selector, our_selector) for s in found],
     }
     test_file = tmp / f"{comparison.name}.test.yml"
