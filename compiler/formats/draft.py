@@ -34,6 +34,15 @@ class Origin:
         return self.document.locate((*self.path, *below) if self.same_shape else self.path)
 
 
+def _nearest(origins: Mapping[PathKey, Origin], path: PathKey) -> Location | None:
+    """The location of ``path`` by its nearest recorded ancestor, if it has one."""
+    probe = path
+    while probe not in origins and probe:
+        probe = probe[:-1]
+    origin = origins.get(probe)
+    return None if origin is None else origin.locate(path[len(probe) :])
+
+
 @dataclass(frozen=True)
 class ConvertedDocument(Document):
     """A native spec converted from foreign documents; locations point at those documents."""
@@ -47,11 +56,8 @@ class ConvertedDocument(Document):
 
     def locate(self, path: PathKey) -> Location:
         """The foreign file, line and field that the native field at ``path`` came from."""
-        probe = path
-        while probe not in self.origins and probe:
-            probe = probe[:-1]
-        origin = self.origins.get(probe)
-        return Location(self.file) if origin is None else origin.locate(path[len(probe) :])
+        found = _nearest(self.origins, path)
+        return Location(self.file) if found is None else found
 
 
 @dataclass
@@ -76,11 +82,7 @@ class SloDraft:
 
     def locate(self, path: PathKey) -> Location:
         """Where the native field at ``path`` (or its nearest traced ancestor) was written."""
-        probe = path
-        while probe not in self.origins and probe:
-            probe = probe[:-1]
-        origin = self.origins.get(probe, self.service_origin)
-        return origin.locate(path[len(probe) :])
+        return _nearest(self.origins, path) or self.service_origin.locate()
 
 
 class Findings:

@@ -175,3 +175,16 @@ def group_by_of(found: Findings, queries: list[tuple[Document, PathKey, str]]) -
         "series (Sloth alerts per series); wrap it in sum by (...) to keep labels",
     )
     return ()
+
+
+def renamed(found: Findings, document: Document, path: PathKey, text: str, what: str) -> str:
+    """:func:`native_name` of a foreign name, with a warning when it had to change."""
+    name = native_name(text)
+    if name != text and is_native_name(name):
+        found.warn(
+            document,
+            path,
+            f"{what} name '{text}' becomes '{name}' (names files and rule groups: lower-case "
+            "letters, digits and dashes)",
+        )
+    return name

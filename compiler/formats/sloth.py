@@ -23,11 +23,10 @@ from compiler.formats.foreign import (
     converted_query,
     error_ratio_sli,
     group_by_of,
-    is_native_name,
     is_reserved_label,
     label_value,
-    native_name,
     plain_number,
+    renamed,
 )
 from compiler.loader import Document, PathKey
 from compiler.schema_check import check
@@ -102,12 +101,11 @@ def convert(document: Document, dialect: Dialect) -> tuple[list[SloDraft], list[
     spec: dict[str, Any] = data
     for key in dialect.base:
         spec = spec[key]
-    _reject_plugins(document, dialect, spec, found)
+    reader = _Reader(document, dialect, found)
+    reader.reject_plugins(spec)
     service_path = (*dialect.base, "service")
-    service = _name(document, service_path, spec["service"], "service", found)
-    drafts = [
-        _slo(document, dialect, spec, index, service, found) for index in range(len(spec["slos"]))
-    ]
+    service = renamed(found, document, service_path, spec["service"], "service")
+    drafts = [reader.slo(spec, index, service) for index in range(len(spec["slos"]))]
     if found.failed:
         return [], found.diagnostics
     return drafts, found.diagnostics
@@ -135,28 +133,6 @@ def _without_ignored_keys(document: Document, dialect: Dialect, found: Findings)
     return data
 
 
-def _reject_plugins(
-    document: Document, dialect: Dialect, spec: dict[str, Any], found: Findings
-) -> None:
-    chains: list[tuple[PathKey, Any]] = [
-        ((*dialect.base, dialect.plugins), spec.get(dialect.plugins))
-    ]
-    for index, slo in enumerate(spec["slos"]):
-        path: PathKey = (*dialect.base, "slos", index)
-        chains.append(((*path, "plugins"), slo.get("plugins")))
-        plugin = slo["sli"].get("plugin")
-        if plugin is not None:
-            found.error(
-                document,
-                (*path, "sli", "plugin", "id"),
-                f"Sloth SLI plugin '{plugin['id']}' cannot run here: Sloth plugins are Go code "
-                "only Sloth executes. Write the query it generates as sli.raw or sli.events.",
-            )
-    for path, chain in chains:
-        for position, entry in enumerate((chain or {}).get("chain", [])):
-            found.error(document, (*path, "chain", position, "id"), _plugin_message(entry["id"]))
-
-
 def _plugin_message(plugin: str) -> str:
     if plugin == DENOMINATOR_CORRECTED:
         return (
@@ -172,205 +148,206 @@ def _plugin_message(plugin: str) -> str:
     )
 
 
-def _name(document: Document, path: PathKey, text: str, what: str, found: Findings) -> str:
-    name = native_name(text)
-    if name != text and is_native_name(name):
-        found.warn(
-            document,
-            path,
-            f"{what} name '{text}' becomes '{name}' (names files and rule groups: lower-case "
-            "letters, digits and dashes)",
-        )
-    return name
+class _Reader:
+    """Reads the SLOs of one Sloth document into drafts, collecting what it finds."""
 
+    def __init__(self, document: Document, dialect: Dialect, found: Findings) -> None:
+        self.document = document
+        self.dialect = dialect
+        self.found = found
 
-def _slo(
-    document: Document,
-    dialect: Dialect,
-    spec: dict[str, Any],
-    index: int,
-    service: str,
-    found: Findings,
-) -> SloDraft:
-    path: PathKey = (*dialect.base, "slos", index)
-    raw: dict[str, Any] = spec["slos"][index]
-    draft = SloDraft(
-        service=service,
-        service_origin=Origin(document, (*dialect.base, "service")),
-        data={},
-        format=dialect.format,
-    )
-    draft.trace((), document, path)
-    data = draft.data
-    data["name"] = _name(document, (*path, "name"), raw["name"], "SLO", found)
-    draft.trace(("name",), document, (*path, "name"))
-    if raw.get("description"):
-        data["description"] = raw["description"]
-        draft.trace(("description",), document, (*path, "description"))
-    objective = raw["objective"]
-    if objective == 100:
-        found.error(
-            document,
-            (*path, "objective"),
-            "an objective of 100 leaves no error budget, so no burn rate can be computed "
-            "(Sloth accepts it and then alerts on every error); use 99.99 or lower",
-        )
-    data["objective"] = objective
-    draft.trace(("objective",), document, (*path, "objective"))
-    data["period"] = PERIOD
-    labels = _labels(
-        document, found, spec.get("labels"), (*dialect.base, "labels"), draft, ("labels",)
-    )
-    labels |= _labels(document, found, raw.get("labels"), (*path, "labels"), draft, ("labels",))
-    if labels:
-        data["labels"] = labels
-    draft.owner = owner_from_labels(labels)
-    if draft.owner is not None:
-        draft.owner_origin = draft.origins.get(("labels", "owner")) or draft.origins.get(
-            ("labels", "team")
-        )
-    sli, group_by = _sli(document, dialect, raw["sli"], (*path, "sli"), draft, found)
-    if group_by:
-        data["group_by"] = list(group_by)
-    data["sli"] = sli
-    data["alerting"] = _alerting(document, dialect, raw, path, draft, found)
-    return draft
-
-
-def _labels(
-    document: Document,
-    found: Findings,
-    mapping: dict[str, Any] | None,
-    path: PathKey,
-    draft: SloDraft,
-    native: PathKey,
-) -> dict[str, str]:
-    """Sloth labels as native ones; labels the compiler owns are dropped with a warning."""
-    result: dict[str, str] = {}
-    for key, value in (mapping or {}).items():
-        if is_reserved_label(key):
-            note = _SEVERITY_NOTE if key == "severity" else ""
-            found.warn(
-                document,
-                (*path, key),
-                f"label '{key}: {label_value(value)}' is dropped: the compiler sets '{key}' "
-                f"itself{note}",
-            )
-            continue
-        result[key] = label_value(value)
-        draft.trace((*native, key), document, (*path, key))
-    return result
-
-
-def _sli(
-    document: Document,
-    dialect: Dialect,
-    raw: dict[str, Any],
-    path: PathKey,
-    draft: SloDraft,
-    found: Findings,
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    draft.trace(("sli",), document, path)
-    if "raw" in raw:
-        query_path = (*path, "raw", dialect.ratio_query)
-        text = raw["raw"][dialect.ratio_query]
-        ratio = converted_query(found, document, query_path, text)
-        draft.trace(("sli", "ratio"), document, query_path)
-        group_by = group_by_of(found, [(document, query_path, ratio)])
-        return error_ratio_sli(ratio), group_by
-    if "plugin" in raw:  # reported by _reject_plugins
-        return {"ratio": {"bad": "", "total": ""}}, ()
-    events = raw["events"]
-    error_path = (*path, "events", dialect.error_query)
-    total_path = (*path, "events", dialect.total_query)
-    error_text, total_text = events[dialect.error_query], events[dialect.total_query]
-    if error_text.strip() == total_text.strip():
-        found.error(document, total_path, "the error and total queries are the same")
-    bad = converted_query(found, document, error_path, error_text)
-    total = converted_query(found, document, total_path, total_text)
-    draft.trace(("sli", "ratio", "bad"), document, error_path)
-    draft.trace(("sli", "ratio", "total"), document, total_path)
-    group_by = group_by_of(found, [(document, error_path, bad), (document, total_path, total)])
-    return {"ratio": {"bad": bad, "total": total}}, group_by
-
-
-def _alerting(
-    document: Document,
-    dialect: Dialect,
-    raw: dict[str, Any],
-    path: PathKey,
-    draft: SloDraft,
-    found: Findings,
-) -> dict[str, Any]:
-    alerting: dict[str, Any] = raw.get("alerting", {})
-    alerting_path = (*path, "alerting") if "alerting" in raw else path
-    draft.trace(("alerting",), document, alerting_path)
-    enabled = [
-        (kind, key)
-        for kind, key in ((PAGE, dialect.page), (TICKET, dialect.ticket))
-        if not alerting.get(key, {}).get("disable", False)
-    ]
-    if not enabled:
-        return {"disabled": True}
-    name = alerting.get("name", "")
-    name_path = (*alerting_path, "name") if "name" in alerting else alerting_path
-    if not name:
-        found.error(
-            document,
-            name_path,
-            "alerting.name is required while the page or ticket alert is enabled (Sloth "
-            "names both after it); set it, or disable both alerts",
-        )
-    result: dict[str, Any] = {}
-    labels = _labels(
-        document,
-        found,
-        alerting.get("labels"),
-        (*alerting_path, "labels"),
-        draft,
-        ("alerting", "labels"),
-    )
-    if labels:
-        result["labels"] = labels
-    if alerting.get("annotations"):
-        result["annotations"] = dict(alerting["annotations"])
-        draft.trace(("alerting", "annotations"), document, (*alerting_path, "annotations"), True)
-    tiers: list[dict[str, Any]] = []
-    for kind, key in enabled:
-        alert = alerting.get(key, {})
-        alert_path = (*alerting_path, key) if key in alerting else alerting_path
-        first = ("alerting", "tiers", len(tiers))
-        alert_labels = _labels(
-            document, found, alert.get("labels"), (*alert_path, "labels"), draft, (*first, "labels")
-        )
-        for default in _TIERS[kind]:
-            position = len(tiers)
-            tier_path = ("alerting", "tiers", position)
-            tier_labels = {"sloth_severity": kind} | alert_labels
-            draft.trace((*tier_path, "labels"), document, (*alert_path, "labels"), True)
-            tier: dict[str, Any] = {
-                "alert": name,
-                "severity": default.severity,
-                "long_window": str(default.long_window),
-                "short_window": str(default.short_window),
-                "budget_share": plain_number(default.budget_share_percent),
-                "labels": tier_labels,
-            }
-            if alert.get("annotations"):
-                tier["annotations"] = dict(alert["annotations"])
-                draft.trace(
-                    (*tier_path, "annotations"), document, (*alert_path, "annotations"), True
+    def reject_plugins(self, spec: dict[str, Any]) -> None:
+        chains: list[tuple[PathKey, Any]] = [
+            ((*self.dialect.base, self.dialect.plugins), spec.get(self.dialect.plugins))
+        ]
+        for index, slo in enumerate(spec["slos"]):
+            path: PathKey = (*self.dialect.base, "slos", index)
+            chains.append(((*path, "plugins"), slo.get("plugins")))
+            plugin = slo["sli"].get("plugin")
+            if plugin is not None:
+                self.found.error(
+                    self.document,
+                    (*path, "sli", "plugin", "id"),
+                    f"Sloth SLI plugin '{plugin['id']}' cannot run here: Sloth plugins are Go code "
+                    "only Sloth executes. Write the query it generates as sli.raw or sli.events.",
                 )
-            draft.trace(tier_path, document, alert_path)
-            draft.trace((*tier_path, "alert"), document, name_path)
-            tiers.append(tier)
-    result["tiers"] = tiers
-    if "raw" in raw["sli"]:
-        result["low_traffic"] = False
-        found.warn(
-            document,
-            (*path, "sli", "raw"),
-            "a raw error-ratio SLI carries no event counts, so the low-traffic guard cannot "
-            "apply to its alerts; use sli.events to have it",
+        for path, chain in chains:
+            for position, entry in enumerate((chain or {}).get("chain", [])):
+                self.found.error(
+                    self.document, (*path, "chain", position, "id"), _plugin_message(entry["id"])
+                )
+
+    def slo(self, spec: dict[str, Any], index: int, service: str) -> SloDraft:
+        path: PathKey = (*self.dialect.base, "slos", index)
+        raw: dict[str, Any] = spec["slos"][index]
+        draft = SloDraft(
+            service=service,
+            service_origin=Origin(self.document, (*self.dialect.base, "service")),
+            data={},
+            format=self.dialect.format,
         )
-    return result
+        draft.trace((), self.document, path)
+        data = draft.data
+        data["name"] = renamed(self.found, self.document, (*path, "name"), raw["name"], "SLO")
+        draft.trace(("name",), self.document, (*path, "name"))
+        if raw.get("description"):
+            data["description"] = raw["description"]
+            draft.trace(("description",), self.document, (*path, "description"))
+        objective = raw["objective"]
+        if objective == 100:
+            self.found.error(
+                self.document,
+                (*path, "objective"),
+                "an objective of 100 leaves no error budget, so no burn rate can be computed "
+                "(Sloth accepts it and then alerts on every error); use 99.99 or lower",
+            )
+        data["objective"] = objective
+        draft.trace(("objective",), self.document, (*path, "objective"))
+        data["period"] = PERIOD
+        labels = self.labels(
+            spec.get("labels"),
+            (*self.dialect.base, "labels"),
+            draft,
+            ("labels",),
+        )
+        labels |= self.labels(raw.get("labels"), (*path, "labels"), draft, ("labels",))
+        if labels:
+            data["labels"] = labels
+        draft.owner = owner_from_labels(labels)
+        if draft.owner is not None:
+            draft.owner_origin = draft.origins.get(("labels", "owner")) or draft.origins.get(
+                ("labels", "team")
+            )
+        sli, group_by = self.sli(raw["sli"], (*path, "sli"), draft)
+        if group_by:
+            data["group_by"] = list(group_by)
+        data["sli"] = sli
+        data["alerting"] = self.alerting(raw, path, draft)
+        return draft
+
+    def labels(
+        self, mapping: dict[str, Any] | None, path: PathKey, draft: SloDraft, native: PathKey
+    ) -> dict[str, str]:
+        """Sloth labels as native ones; labels the compiler owns are dropped with a warning."""
+        result: dict[str, str] = {}
+        for key, value in (mapping or {}).items():
+            if is_reserved_label(key):
+                note = _SEVERITY_NOTE if key == "severity" else ""
+                self.found.warn(
+                    self.document,
+                    (*path, key),
+                    f"label '{key}: {label_value(value)}' is dropped: the compiler sets '{key}' "
+                    f"itself{note}",
+                )
+                continue
+            result[key] = label_value(value)
+            draft.trace((*native, key), self.document, (*path, key))
+        return result
+
+    def sli(
+        self, raw: dict[str, Any], path: PathKey, draft: SloDraft
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        draft.trace(("sli",), self.document, path)
+        if "raw" in raw:
+            query_path = (*path, "raw", self.dialect.ratio_query)
+            text = raw["raw"][self.dialect.ratio_query]
+            ratio = converted_query(self.found, self.document, query_path, text)
+            draft.trace(("sli", "ratio"), self.document, query_path)
+            group_by = group_by_of(self.found, [(self.document, query_path, ratio)])
+            return error_ratio_sli(ratio), group_by
+        if "plugin" in raw:  # reported by _reject_plugins
+            return {"ratio": {"bad": "", "total": ""}}, ()
+        events = raw["events"]
+        error_path = (*path, "events", self.dialect.error_query)
+        total_path = (*path, "events", self.dialect.total_query)
+        error_text, total_text = events[self.dialect.error_query], events[self.dialect.total_query]
+        if error_text.strip() == total_text.strip():
+            self.found.error(self.document, total_path, "the error and total queries are the same")
+        bad = converted_query(self.found, self.document, error_path, error_text)
+        total = converted_query(self.found, self.document, total_path, total_text)
+        draft.trace(("sli", "ratio", "bad"), self.document, error_path)
+        draft.trace(("sli", "ratio", "total"), self.document, total_path)
+        group_by = group_by_of(
+            self.found, [(self.document, error_path, bad), (self.document, total_path, total)]
+        )
+        return {"ratio": {"bad": bad, "total": total}}, group_by
+
+    def alerting(self, raw: dict[str, Any], path: PathKey, draft: SloDraft) -> dict[str, Any]:
+        alerting: dict[str, Any] = raw.get("alerting", {})
+        alerting_path = (*path, "alerting") if "alerting" in raw else path
+        draft.trace(("alerting",), self.document, alerting_path)
+        enabled = [
+            (kind, key)
+            for kind, key in ((PAGE, self.dialect.page), (TICKET, self.dialect.ticket))
+            if not alerting.get(key, {}).get("disable", False)
+        ]
+        if not enabled:
+            return {"disabled": True}
+        name = alerting.get("name", "")
+        name_path = (*alerting_path, "name") if "name" in alerting else alerting_path
+        if not name:
+            self.found.error(
+                self.document,
+                name_path,
+                "alerting.name is required while the page or ticket alert is enabled (Sloth "
+                "names both after it); set it, or disable both alerts",
+            )
+        result: dict[str, Any] = {}
+        labels = self.labels(
+            alerting.get("labels"),
+            (*alerting_path, "labels"),
+            draft,
+            ("alerting", "labels"),
+        )
+        if labels:
+            result["labels"] = labels
+        if alerting.get("annotations"):
+            result["annotations"] = dict(alerting["annotations"])
+            draft.trace(
+                ("alerting", "annotations"), self.document, (*alerting_path, "annotations"), True
+            )
+        tiers: list[dict[str, Any]] = []
+        for kind, key in enabled:
+            alert = alerting.get(key, {})
+            alert_path = (*alerting_path, key) if key in alerting else alerting_path
+            first = ("alerting", "tiers", len(tiers))
+            alert_labels = self.labels(
+                alert.get("labels"),
+                (*alert_path, "labels"),
+                draft,
+                (*first, "labels"),
+            )
+            for default in _TIERS[kind]:
+                position = len(tiers)
+                tier_path = ("alerting", "tiers", position)
+                tier_labels = {"sloth_severity": kind} | alert_labels
+                draft.trace((*tier_path, "labels"), self.document, (*alert_path, "labels"), True)
+                tier: dict[str, Any] = {
+                    "alert": name,
+                    "severity": default.severity,
+                    "long_window": str(default.long_window),
+                    "short_window": str(default.short_window),
+                    "budget_share": plain_number(default.budget_share_percent),
+                    "labels": tier_labels,
+                }
+                if alert.get("annotations"):
+                    tier["annotations"] = dict(alert["annotations"])
+                    draft.trace(
+                        (*tier_path, "annotations"),
+                        self.document,
+                        (*alert_path, "annotations"),
+                        True,
+                    )
+                draft.trace(tier_path, self.document, alert_path)
+                draft.trace((*tier_path, "alert"), self.document, name_path)
+                tiers.append(tier)
+        result["tiers"] = tiers
+        if "raw" in raw["sli"]:
+            result["low_traffic"] = False
+            self.found.warn(
+                self.document,
+                (*path, "sli", "raw"),
+                "a raw error-ratio SLI carries no event counts, so the low-traffic guard cannot "
+                "apply to its alerts; use sli.events to have it",
+            )
+        return result

@@ -13,12 +13,11 @@ from compiler import burn_rate
 from compiler.diagnostics import Diagnostic
 from compiler.formats.draft import Origin, SloDraft, owner_from_labels
 from compiler.formats.foreign import (
-    is_native_name,
     is_reserved_label,
     label_name,
     label_value,
-    native_name,
     plain_number,
+    renamed,
 )
 from compiler.formats.openslo.alerting import FIXED_UNITS, alerting
 from compiler.formats.openslo.catalog import V1, Catalog, OpenSLOObject
@@ -48,16 +47,10 @@ def convert(catalog: Catalog) -> tuple[list[SloDraft], list[Diagnostic]]:
 
 
 def _slo(catalog: Catalog, obj: OpenSLOObject) -> list[SloDraft]:
+    """One draft per objective of an SLO object (none if something is wrong)."""
     spec = obj.spec
     service_path = obj.at("spec", "service")
-    service = native_name(spec["service"])
-    if service != spec["service"] and is_native_name(service):
-        catalog.found.warn(
-            obj.document,
-            service_path,
-            f"service name '{spec['service']}' becomes '{service}' (names files and rule "
-            "groups: lower-case letters, digits and dashes)",
-        )
+    service = renamed(catalog.found, obj.document, service_path, spec["service"], "service")
     indicator = v1_indicator(catalog, obj) if obj.version == V1 else v1alpha_indicator(catalog, obj)
     objectives = _objectives(catalog, obj, indicator)
     period = _period(catalog, obj)
