@@ -112,6 +112,7 @@ def convert(document: Document, dialect: Dialect) -> tuple[list[SloDraft], list[
 
 
 def _without_ignored_keys(document: Document, dialect: Dialect, found: Findings) -> Any:
+    """The document's data without the keys Sloth ignores (a copy), each with a warning."""
     data = document.data
     if not dialect.ignored or not isinstance(data, dict) or not isinstance(data.get("slos"), list):
         return data
@@ -134,6 +135,7 @@ def _without_ignored_keys(document: Document, dialect: Dialect, found: Findings)
 
 
 def _plugin_message(plugin: str) -> str:
+    """Why a Sloth SLO plugin is refused, naming it."""
     if plugin == DENOMINATOR_CORRECTED:
         return (
             f"Sloth SLO plugin '{plugin}' is not supported: it scales each window's errors by "
@@ -157,6 +159,7 @@ class _Reader:
         self.found = found
 
     def reject_plugins(self, spec: dict[str, Any]) -> None:
+        """An error naming each plugin the spec uses (SLO plugin chains, SLI plugins)."""
         chains: list[tuple[PathKey, Any]] = [
             ((*self.dialect.base, self.dialect.plugins), spec.get(self.dialect.plugins))
         ]
@@ -178,6 +181,7 @@ class _Reader:
                 )
 
     def slo(self, spec: dict[str, Any], index: int, service: str) -> SloDraft:
+        """The draft of the spec's SLO number ``index``."""
         path: PathKey = (*self.dialect.base, "slos", index)
         raw: dict[str, Any] = spec["slos"][index]
         draft = SloDraft(
@@ -247,6 +251,7 @@ class _Reader:
     def sli(
         self, raw: dict[str, Any], path: PathKey, draft: SloDraft
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The native SLI of a Sloth ``sli``, and the labels its queries keep (group_by)."""
         draft.trace(("sli",), self.document, path)
         if "raw" in raw:
             query_path = (*path, "raw", self.dialect.ratio_query)
@@ -273,6 +278,7 @@ class _Reader:
         return {"ratio": {"bad": bad, "total": total}}, group_by
 
     def alerting(self, raw: dict[str, Any], path: PathKey, draft: SloDraft) -> dict[str, Any]:
+        """Sloth's page and ticket alerts as the native tiers (or alerting disabled)."""
         alerting: dict[str, Any] = raw.get("alerting", {})
         alerting_path = (*path, "alerting") if "alerting" in raw else path
         draft.trace(("alerting",), self.document, alerting_path)
