@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from compiler import promql, promtool
+from compiler.durations import Duration
 from compiler.synthetic import SyntheticSeries, openmetrics
 
 PROMETHEUS_HINT = "install Debian's 'prometheus' package (make tools does it)"
@@ -258,6 +259,90 @@ def backfill_rules(
     return len(levels)
 
 
+def _alerting_rules(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
+    return [
+        rule
+        for path in rule_files
+        for group in (yaml.safe_load(Path(path).read_text()) or {}).get("groups", [])
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+
+
+def alert_samples(
+    rule: dict[str, Any], result: Sequence[dict[str, Any]], interval: int
+) -> Iterator[tuple[dict[str, str], int]]:
+    """(labels, timestamp) of every ALERTS sample Prometheus writes for ``rule``, given the
+    range-query ``result`` of its expression at every evaluation.
+
+    An alert is pending from the first evaluation its expression returns a series, firing
+    once it has been for ``for``, and inactive (no sample) after an evaluation without it.
+    """
+    hold = Duration.parse(rule["for"]).seconds if rule.get("for") else 0
+    for series in result:
+        labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
+        for name, value in (rule.get("labels") or {}).items():
+            if "{{" in str(value):
+                raise PrometheusError(f"alert {rule['alert']}: templated labels are not replayed")
+            labels[name] = str(value)
+        labels = {k: v for k, v in labels.items() if v != ""}
+        labels["alertname"] = rule["alert"]
+        active_since: int | None = None
+        previous: int | None = None
+        for stamp, _ in series["values"]:
+            now = int(float(stamp))
+            if previous is None or now - previous > interval:
+                active_since = now
+            assert active_since is not None
+            state = "firing" if now - active_since >= hold else "pending"
+            yield {**labels, "alertstate": state}, now
+            previous = now
+
+
+def backfill_alerts(
+    server: LocalPrometheus, rule_files: Sequence[Path], start: int, end: int, interval: int = 60
+) -> int:
+    """Write the ``ALERTS`` history the alerting rules would have produced; returns samples.
+
+    promtool backfills recording rules only, so the alert expressions are evaluated over
+    the (already backfilled) history with range queries and their results replayed with
+    Prometheus's pending/firing rules, then written as blocks; the server is restarted.
+    """
+    lines: list[str] = []
+    for rule in _alerting_rules(rule_files):
+        result = server.get(
+            "/api/v1/query_range",
+            query=rule["expr"],
+            start=str(start),
+            end=str(end),
+            step=str(interval),
+        )["result"]
+        for labels, stamp in alert_samples(rule, result, interval):
+            inner = ",".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items()))
+            lines.append(f"ALERTS{{{inner}}} 1 {stamp}")
+    if not lines:
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "alerts.om"
+        # OpenMetrics wants each series' samples together and in time order.
+        source.write_text("\n".join(sorted(lines, key=_series_then_time)) + "\n# EOF\n")
+        output = Path(scratch) / "blocks"
+        result = promtool.run(
+            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
+        )
+        if not result.ok:
+            raise PrometheusError(f"backfilling alerts failed: {result.output}")
+        for block in sorted(output.iterdir()):
+            shutil.move(str(block), server.data_dir / block.name)
+    server.restart()
+    return len(lines)
+
+
+def _series_then_time(line: str) -> tuple[str, int]:
+    series, _, stamp = line.rsplit(" ", 2)
+    return series, int(stamp)
+
+
 @contextlib.contextmanager
 def server_with_history(
     work_dir: Path,
@@ -265,11 +350,14 @@ def server_with_history(
     series: Sequence[SyntheticSeries],
     minutes: float,
     end: int | None = None,
+    alert_history: bool = False,
 ) -> Iterator[LocalPrometheus]:
     """A running server whose raw series and recorded rules cover ``minutes`` until ``end``.
 
     ``end`` defaults to now (rounded down to the minute), so the server's own rule
-    evaluation carries on where the history stops. The server is stopped on exit.
+    evaluation carries on where the history stops. With ``alert_history`` the ``ALERTS``
+    series the alerting rules would have written are backfilled too. The server is
+    stopped on exit.
     """
     end = end if end is not None else int(time.time()) // 60 * 60
     start = end - int(minutes * 60)
@@ -279,6 +367,8 @@ def server_with_history(
     server.start()
     try:
         backfill_rules(server, rule_files, start, end)
+        if alert_history:
+            backfill_alerts(server, rule_files, start, end)
         yield server
     finally:
         server.stop()
