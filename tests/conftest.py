@@ -41,3 +41,17 @@ def in_tmp_cwd(tmp_path: Path) -> Path:
         yield tmp_path  # type: ignore[misc]
     finally:
         os.chdir(old)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files under tests/golden/ from the current output",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether golden files are rewritten instead of compared (`pytest --update-golden`)."""
+    return bool(request.config.getoption("--update-golden"))
