@@ -104,12 +104,17 @@ def panel_errors(board: dict[str, Any]) -> list[str]:
         if file:
             if "options" in panel:
                 validator = _validator(file, "/definitions/Options")
-                found += [_describe(e, where + "options/") for e in validator.iter_errors(panel["options"])]
+                found += [
+                    _describe(e, where + "options/")
+                    for e in validator.iter_errors(panel["options"])
+                ]
             custom = panel.get("fieldConfig", {}).get("defaults", {}).get("custom")
             if custom is not None:
                 validator = _validator(file, "/definitions/FieldConfig")
                 found += [_describe(e, where + "custom/") for e in validator.iter_errors(custom)]
         for index, query in enumerate(panel.get("targets", [])):
             validator = _validator("prometheus.jsonschema.json", "/definitions/Dataquery")
-            found += [_describe(e, f"{where}targets/{index}/") for e in validator.iter_errors(query)]
+            found += [
+                _describe(e, f"{where}targets/{index}/") for e in validator.iter_errors(query)
+            ]
     return found

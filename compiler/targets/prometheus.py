@@ -142,10 +142,9 @@ def budget_consumption_expr(slo: SLO, series: SloSeries, tile: Duration) -> str:
     bad = series(conventions.EVENTS_BAD, tile)
     total = series(conventions.EVENTS_TOTAL, slo.period)
     budget_seconds = burn_rate.format_number(slo.error_budget * slo.period.seconds)
-    return (
-        f"{bad}\n/ ignoring ({conventions.WINDOW_LABEL}) ({total} > 0)\n/ {budget_seconds}\n"
-        f"or 0 * {bad}"
-    )
+    # group_left keeps the left side's window label (one-to-one matching would drop it).
+    ignoring = f"ignoring ({conventions.WINDOW_LABEL}) group_left ()"
+    return f"{bad}\n/ {ignoring} ({total} > 0)\n/ {budget_seconds}\nor 0 * {bad}"
 
 
 def total_events_expr(slo: SLO, window: Duration) -> str:
