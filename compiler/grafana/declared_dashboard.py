@@ -76,31 +76,34 @@ def _filtered(selector: Selector, labels: list[str] | tuple[str, ...]) -> Select
     )
 
 
+def _aggregate(operator: str, by: tuple[str, ...], inner: str) -> str:
+    """``sum by (a) (inner)``, or ``sum(inner)`` without labels to keep."""
+    return f"{operator} {by_clause(by)} ({inner})" if by else f"{operator}({inner})"
+
+
 def panel_query(panel: DeclaredPanel) -> str:
     """The PromQL a declared panel shows."""
-    by = by_clause(panel.by) if panel.by else ""
-    pick = lambda s: _filtered(s, panel.filtered_by)  # noqa: E731 - reads better inline
 
-    def summed(selector: Selector, function: str, window: str) -> str:
-        return f"sum {by} ({function}({pick(selector)}[{window}]))".replace("sum  (", "sum (")
+    def over_range(selector: Selector | None, function: str, window: str = RATE_RANGE) -> str:
+        assert selector is not None
+        inner = f"{function}({_filtered(selector, panel.filtered_by)}[{window}])"
+        return _aggregate("sum", panel.by, inner)
 
     if panel.kind == RATE:
-        assert panel.series is not None
-        return summed(panel.series, "rate", RATE_RANGE)
+        return over_range(panel.series, "rate")
     if panel.kind == INCREASE:
-        assert panel.series is not None
-        return summed(panel.series, "increase", "$__range")
+        return over_range(panel.series, "increase", "$__range")
     if panel.kind == RATIO:
-        assert panel.numerator is not None and panel.denominator is not None
-        numerator = summed(panel.numerator, "rate", RATE_RANGE)
-        return f"{numerator}\n/\n{summed(panel.denominator, 'rate', RATE_RANGE)}"
+        return f"{over_range(panel.numerator, 'rate')}\n/\n{over_range(panel.denominator, 'rate')}"
+    assert panel.series is not None
     if panel.kind == VALUE:
-        assert panel.series is not None
-        return f"{panel.aggregate} {by} ({pick(panel.series)})".replace("  (", " (")
-    assert panel.kind == QUANTILE and panel.series is not None
-    buckets = pick(panel.series.renamed(panel.series.metric + "_bucket"))
-    keep = by_clause(("le", *panel.by))
-    return f"histogram_quantile({panel.quantile}, sum {keep} (rate({buckets}[{RATE_RANGE}])))"
+        return _aggregate(
+            panel.aggregate, panel.by, str(_filtered(panel.series, panel.filtered_by))
+        )
+    assert panel.kind == QUANTILE
+    buckets = _filtered(panel.series.renamed(panel.series.metric + "_bucket"), panel.filtered_by)
+    inner = _aggregate("sum", ("le", *panel.by), f"rate({buckets}[{RATE_RANGE}])")
+    return f"histogram_quantile({panel.quantile}, {inner})"
 
 
 def _legend(panel: DeclaredPanel) -> str:

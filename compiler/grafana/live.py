@@ -66,7 +66,7 @@ def resolve_variables(
     return options, selected
 
 
-def _sections(
+def sections(
     board: dict[str, Any],
 ) -> Iterator[tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
     """(row or None, the panels it holds) in dashboard order."""
@@ -89,7 +89,7 @@ def panel_queries(
     """Every target of every panel, rows repeated per value, ready to run."""
     options, selected = resolve_variables(board, server, time_range)
     queries = []
-    for row, held in _sections(board):
+    for row, held in sections(board):
         repeat = (row or {}).get("repeat")
         for value in options.get(repeat, []) if repeat else [None]:
             values: Values = {**selected, **({repeat: regex_value([value])} if repeat else {})}
