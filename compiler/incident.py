@@ -130,14 +130,31 @@ def _rates(timeline: Timeline, healthy: float, burning: float) -> list[Point]:
     return [(0, healthy), (timeline.burn_start, burning), (timeline.burn_end, healthy)]
 
 
-def _groups(slo: SLO) -> list[tuple[dict[str, str], bool]]:
-    """(group labels, burns?) of the synthetic groups of one SLO."""
+def groups(specs: SpecSet, slo: SLO) -> list[tuple[dict[str, str], bool]]:
+    """(group labels, burns?) of the synthetic groups of one SLO.
+
+    Each SLO split by labels gets its own pair of values (``tenant-a`` burns, ``tenant-b``
+    stays healthy for the first such SLO; ``-c``/``-d`` for the next...), so that SLOs
+    reading the same counters do not count each other's traffic.
+    """
     if not slo.group_by:
         return [({}, True)]
+    index = [s for s in specs.slos if s.group_by].index(slo)
+    burning, healthy = _letters(2 * index), _letters(2 * index + 1)
     return [
-        ({label: f"{label}-a" for label in slo.group_by}, True),
-        ({label: f"{label}-b" for label in slo.group_by}, False),
+        ({label: f"{label}-{burning}" for label in slo.group_by}, True),
+        ({label: f"{label}-{healthy}" for label in slo.group_by}, False),
     ]
+
+
+def _letters(number: int) -> str:
+    """0 → a, 25 → z, 26 → ba: a short distinct suffix per group."""
+    text = ""
+    while True:
+        number, rest = divmod(number, 26)
+        text = chr(ord("a") + rest) + text
+        if number == 0:
+            return text
 
 
 def _burn_ratio(slo: SLO) -> tuple[float, float]:
@@ -155,9 +172,9 @@ def _event_selectors(events: Events) -> list[Selector]:
     return selectors_in(parse(substitute_window(events.query, "5m")))
 
 
-def _slo_series(collector: _Collector, slo: SLO, timeline: Timeline) -> None:
+def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timeline) -> None:
     healthy_ratio, burn_ratio = _burn_ratio(slo)
-    for group, burns in _groups(slo):
+    for group, burns in groups(specs, slo):
         volume = BUSY if burns else STEADY
         ratios = _rates(timeline, healthy_ratio, burn_ratio if burns else healthy_ratio)
         sli = slo.sli
@@ -282,7 +299,7 @@ def incident_series(specs: SpecSet, timeline: Timeline = INCIDENT) -> list[Synth
     """Raw series for every SLO and declared series of ``specs`` over the incident."""
     collector = _Collector(specs)
     for slo in specs.slos:
-        _slo_series(collector, slo, timeline)
+        _slo_series(collector, specs, slo, timeline)
     for spec in specs.services:
         for selector in _read_by_dashboards(spec):
             base = selector.metric

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -220,6 +221,40 @@ def _produces(rule: dict[str, Any], selector: promql.Selector) -> bool:
     )
 
 
+_CONSTANT = re.compile(r"^\s*vector\(\s*(?P<value>[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\)\s*$")
+
+
+def _constant_samples(
+    rules: Sequence[dict[str, Any]], start: int, end: int, step: int
+) -> list[str]:
+    """OpenMetrics lines for rules whose expression is ``vector(<number>)``, at every step."""
+    lines = []
+    for rule in rules:
+        value = _CONSTANT.match(rule["expr"])
+        assert value is not None
+        labels = ",".join(
+            f"{k}={promql.quote(str(v))}" for k, v in sorted((rule.get("labels") or {}).items())
+        )
+        name = f"{rule['record']}{{{labels}}}"
+        lines.extend(f"{name} {value['value']} {t}" for t in range(start, end + 1, step))
+    return lines
+
+
+def _add_blocks(server: LocalPrometheus, lines: list[str]) -> None:
+    """OpenMetrics ``lines`` (each series' samples together, in time order) as blocks."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "samples.om"
+        source.write_text("\n".join(lines) + "\n# EOF\n")
+        output = Path(scratch) / "blocks"
+        result = promtool.run(
+            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
+        )
+        if not result.ok:
+            raise PrometheusError(f"backfilling samples failed: {result.output}")
+        for block in sorted(output.iterdir()):
+            shutil.move(str(block), server.data_dir / block.name)
+
+
 def backfill_rules(
     server: LocalPrometheus,
     rule_files: Sequence[Path],
@@ -229,34 +264,59 @@ def backfill_rules(
 ) -> int:
     """Backfill every recording rule's history into the server's data, level by level.
 
-    Returns the number of levels. The server is restarted after each level.
+    Returns the number of levels. The server is restarted after each level. Rules that
+    record a constant (``vector(0.999)``, most meta series) are written directly rather
+    than evaluated by promtool, which halves the time a history takes.
     """
     levels = recording_levels(rule_files)
+    step = Duration.parse(interval).seconds
     for depth, document in enumerate(levels, start=1):
-        with tempfile.TemporaryDirectory() as scratch:
-            rules = Path(scratch) / f"level{depth}.rules.yml"
-            rules.write_text(yaml.safe_dump(document, sort_keys=False))
-            output = Path(scratch) / "blocks"
-            result = promtool.run(
-                [
-                    "tsdb",
-                    "create-blocks-from",
-                    "rules",
-                    "--quiet",
-                    f"--url={server.url}",
-                    f"--start={start}",
-                    f"--end={end}",
-                    f"--eval-interval={interval}",
-                    f"--output-dir={output}",
-                    str(rules),
-                ]
-            )
-            if not result.ok:
-                raise PrometheusError(f"backfilling rules (level {depth}) failed: {result.output}")
-            for block in sorted(output.iterdir()):
-                shutil.move(str(block), server.data_dir / block.name)
+        constants = [
+            r for g in document["groups"] for r in g["rules"] if _CONSTANT.match(r["expr"])
+        ]
+        if constants:
+            _add_blocks(server, _constant_samples(constants, start, end, step))
+        groups = [
+            {**group, "rules": [r for r in group["rules"] if not _CONSTANT.match(r["expr"])]}
+            for group in document["groups"]
+        ]
+        groups = [group for group in groups if group["rules"]]
+        if groups:
+            _evaluate_level(server, {"groups": groups}, depth, start, end, interval)
         server.restart()
     return len(levels)
+
+
+def _evaluate_level(
+    server: LocalPrometheus,
+    document: dict[str, Any],
+    depth: int,
+    start: int,
+    end: int,
+    interval: str,
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        rules = Path(scratch) / f"level{depth}.rules.yml"
+        rules.write_text(yaml.safe_dump(document, sort_keys=False))
+        output = Path(scratch) / "blocks"
+        result = promtool.run(
+            [
+                "tsdb",
+                "create-blocks-from",
+                "rules",
+                "--quiet",
+                f"--url={server.url}",
+                f"--start={start}",
+                f"--end={end}",
+                f"--eval-interval={interval}",
+                f"--output-dir={output}",
+                str(rules),
+            ]
+        )
+        if not result.ok:
+            raise PrometheusError(f"backfilling rules (level {depth}) failed: {result.output}")
+        for block in sorted(output.iterdir()):
+            shutil.move(str(block), server.data_dir / block.name)
 
 
 def _alerting_rules(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
@@ -322,18 +382,8 @@ def backfill_alerts(
             lines.append(f"ALERTS{{{inner}}} 1 {stamp}")
     if not lines:
         return 0
-    with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "alerts.om"
-        # OpenMetrics wants each series' samples together and in time order.
-        source.write_text("\n".join(sorted(lines, key=_series_then_time)) + "\n# EOF\n")
-        output = Path(scratch) / "blocks"
-        result = promtool.run(
-            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
-        )
-        if not result.ok:
-            raise PrometheusError(f"backfilling alerts failed: {result.output}")
-        for block in sorted(output.iterdir()):
-            shutil.move(str(block), server.data_dir / block.name)
+    # OpenMetrics wants each series' samples together and in time order.
+    _add_blocks(server, sorted(lines, key=_series_then_time))
     server.restart()
     return len(lines)
 

@@ -161,8 +161,8 @@ def test_duplicate_dashboard_names(tmp_path: Path) -> None:
     text = SPEC + DASHBOARDS.removeprefix("dashboards:\n")
     messages = _messages(tmp_path, text)
     assert (
-        "checkout.yaml:46: dashboards[1].name: duplicate dashboard name 'quota' (also dashboards[0])"
-        in messages
+        "checkout.yaml:46: dashboards[1].name: duplicate dashboard name 'quota' "
+        "(also dashboards[0])" in messages
     )
 
 
