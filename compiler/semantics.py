@@ -358,6 +358,8 @@ def _tiers(
                 "budget_share": default.budget_share_percent,
             }
             for default in burn_rate.DEFAULT_TIERS
+            # A short period keeps only the default tiers whose windows fit in it.
+            if default.long_window < period
         ]
     tiers: list[Tier] = []
     seen: dict[tuple[str, str, int, int], int] = {}
@@ -383,6 +385,13 @@ def _tiers(
         if factor is None:
             continue
         threshold = burn_rate.threshold_ratio(factor, budget)
+        if threshold >= 1 and not explicit:
+            check.warn(
+                alerting_path,
+                f"default tier {long_window}/{short_window} left out: at this objective its "
+                f"threshold would be an error ratio of {_percent(threshold)}",
+            )
+            continue
         if threshold >= 1:
             check.error(
                 tier_path,
