@@ -106,7 +106,7 @@ def labels_for(
 
 
 class _Collector:
-    """Series by (metric, labels); shapes of a series written twice are added."""
+    """Series by (metric, labels); the first shape written for a series is kept."""
 
     def __init__(self, specs: SpecSet) -> None:
         self.declared = {m.name: m for spec in specs.services for m in spec.metrics}
@@ -124,6 +124,14 @@ class _Collector:
         if key in self.series:
             return  # first writer wins: SLO traffic is written before background activity
         self.series[key] = one
+
+    def matching(self, selector: Selector, group: dict[str, str]) -> list[SyntheticSeries]:
+        """Series written so far that ``selector`` selects within ``group``."""
+        wanted = Selector(
+            selector.metric,
+            (*selector.matchers, *(Matcher(k, "=", v) for k, v in sorted(group.items()))),
+        )
+        return [s for s in self.series.values() if matches(wanted, s.metric, dict(s.labels))]
 
 
 def _rates(timeline: Timeline, healthy: float, burning: float) -> list[Point]:
@@ -187,7 +195,13 @@ def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timel
         # Shape of the counted side: bad events, or good ones.
         share = [(m, r if sli.bad else 1 - r) for m, r in ratios]
         written: list[tuple[str, dict[str, str]]] = []
-        for selector in (counted_selectors := _event_selectors(counted)):
+        counted_selectors = _event_selectors(counted)
+        for selector in counted_selectors:
+            # Another SLO on the same counters wrote them already: share its traffic.
+            existing = collector.matching(selector, group)
+            written.extend((s.metric, dict(s.labels)) for s in existing)
+            if existing:
+                continue
             labels = labels_for(selector, collector.declared_labels(selector.metric), group)
             shape = [(m, volume * s / len(counted_selectors)) for m, s in share]
             collector.add(counter(selector.metric, labels, shape))
@@ -196,6 +210,13 @@ def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timel
         for selector in totals:
             # A counted series the total selector also selects already carries its share.
             inside = [w for w in written if matches(selector, *w)]
+            others = [
+                s
+                for s in collector.matching(selector, group)
+                if (s.metric, dict(s.labels)) not in written
+            ]
+            if others:
+                continue
             rest = (
                 [(m, volume * (1 - s) / len(totals)) for m, s in share]
                 if inside
@@ -232,21 +253,42 @@ def _latency(
     volume: float,
     ratios: list[Point],
 ) -> None:
+    """Buckets for every ``_count`` series the SLI reads, written first if there is none.
+
+    Another SLO (availability by status code) may have written the counts already: each
+    then gets its buckets, the share of slow events taken from the incident's ratios.
+    """
     base = sli.histogram.metric
-    declared = collector.declared_labels(base)
-    labels = labels_for(sli.histogram, declared, group)
-    collector.add(counter(f"{base}_count", labels, [(0, volume)]))
+    counts = collector.matching(sli.histogram.renamed(f"{base}_count"), group)
+    if not counts:
+        labels = labels_for(sli.histogram, collector.declared_labels(base), group)
+        collector.add(counter(f"{base}_count", labels, [(0, volume)]))
+        counts = collector.matching(sli.histogram.renamed(f"{base}_count"), group)
     metric = collector.declared.get(base)
     bounds = sorted({*(metric.buckets if metric else ()), sli.threshold})
-    for bound in bounds:
-        if bound < sli.threshold:
-            shape = [(m, volume * (1 - (r or 0)) / 2) for m, r in ratios]
-        elif bound == sli.threshold:
-            shape = [(m, volume * (1 - (r or 0))) for m, r in ratios]
-        else:
-            shape = [(m, volume * (1 - (r or 0) / 2)) for m, r in ratios]
-        collector.add(counter(f"{base}_bucket", {**labels, "le": _le(bound)}, shape))
-    collector.add(counter(f"{base}_bucket", {**labels, "le": "+Inf"}, [(0, volume)]))
+    slow = SyntheticSeries(base, (), tuple(ratios))
+    for count in counts:
+        labels = dict(count.labels)
+        for bound in bounds:
+            # At the threshold all fast events; below it half of them; above it the fast
+            # events and half the slow ones.
+            if bound == sli.threshold:
+                shape = _fast(count, slow, slow_counted=0.0)
+            elif bound < sli.threshold:
+                shape = [(m, v / 2) for m, v in _fast(count, slow, slow_counted=0.0)]
+            else:
+                shape = _fast(count, slow, slow_counted=0.5)
+            collector.add(counter(f"{base}_bucket", {**labels, "le": _le(bound)}, shape))
+        collector.add(counter(f"{base}_bucket", {**labels, "le": "+Inf"}, list(count.shape)))
+
+
+def _fast(count: SyntheticSeries, slow: SyntheticSeries, slow_counted: float) -> list[Point]:
+    """Rate of ``count``'s fast events (plus ``slow_counted`` of its slow ones) over time."""
+    starts = sorted({m for m, _ in count.shape} | {m for m, _ in slow.shape})
+    return [
+        (m, (count.value_at(m) or 0.0) * (1 - (slow.value_at(m) or 0.0) * (1 - slow_counted)))
+        for m in starts
+    ]
 
 
 def _le(bound: float) -> str:
@@ -298,7 +340,8 @@ def _read_by_dashboards(spec: ServiceSpec) -> Iterator[Selector]:
 def incident_series(specs: SpecSet, timeline: Timeline = INCIDENT) -> list[SyntheticSeries]:
     """Raw series for every SLO and declared series of ``specs`` over the incident."""
     collector = _Collector(specs)
-    for slo in specs.slos:
+    # Latency SLIs last: they add buckets to counts a ratio SLI on the same histogram wrote.
+    for slo in sorted(specs.slos, key=lambda slo: isinstance(slo.sli, LatencySLI)):
         _slo_series(collector, specs, slo, timeline)
     for spec in specs.services:
         for selector in _read_by_dashboards(spec):

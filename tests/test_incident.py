@@ -87,10 +87,37 @@ def _burn_checks(specs: Any) -> list[dict[str, Any]]:
     return checks
 
 
-def test_every_sli_sees_the_incident_it_was_given(tmp_path: Path, promtool_path: str) -> None:
-    """Same-metric good/bad selectors, queries of rates, histograms: promtool computes each
-    SLO's 5m error ratio from the synthetic raw series; it must be the intended one."""
-    result = pipeline.compile_specs(SPECS)
+# Two SLOs on one histogram, as the agent API's: 5xx by status code, and latency.
+SHARED_HISTOGRAM = """\
+apiVersion: slo-compiler/v1
+kind: Service
+service: {name: api, owner: team-api}
+metrics:
+  http_seconds: {type: histogram, labels: [code, route], buckets: [0.1, 0.5, 1]}
+slos:
+  - name: availability
+    objective: 99.9
+    period: 28d
+    sli: {ratio: {bad: 'http_seconds_count{code=~"5.."}', total: http_seconds_count}}
+  - name: latency
+    objective: 99
+    period: 28d
+    sli: {latency: {histogram: http_seconds, threshold: 0.5}}
+"""
+
+
+@pytest.mark.parametrize("source", ["specs", "shared-histogram"])
+def test_every_sli_sees_the_incident_it_was_given(
+    tmp_path: Path, promtool_path: str, source: str
+) -> None:
+    """Same-metric good/bad selectors, queries of rates, histograms, SLOs sharing counters:
+    promtool computes each SLO's burn rate from the synthetic raw series; the burning group
+    is healthy before the burn and above its fastest tier's factor during it."""
+    paths = SPECS
+    if source == "shared-histogram":
+        paths = [tmp_path / "api.yaml"]
+        paths[0].write_text(SHARED_HISTOGRAM)
+    result = pipeline.compile_specs(paths)
     assert result.ok, result.diagnostics
     rules = tmp_path / "all.rules.yml"
     groups = [g for spec in result.specs.services for g in prometheus.service_rules(spec)["groups"]]
