@@ -19,7 +19,7 @@ from decimal import Decimal
 from compiler import burn_rate
 from compiler.model import SLO, Events, LatencySLI, Metric, RatioSLI, ServiceSpec, SpecSet
 from compiler.promql import Matcher, Selector, parse, selectors_in, substitute_window
-from compiler.synthetic import Point, SyntheticSeries, counter, gauge
+from compiler.synthetic import SyntheticSeries, counter, gauge
 
 BUSY = 20.0  # events per second of the burning group
 STEADY = 5.0  # events per second of the healthy group
@@ -134,7 +134,11 @@ class _Collector:
         return [s for s in self.series.values() if matches(wanted, s.metric, dict(s.labels))]
 
 
-def _rates(timeline: Timeline, healthy: float, burning: float) -> list[Point]:
+# (start minute, rate or ratio): like a synthetic shape, but never silent.
+Steps = list[tuple[float, float]]
+
+
+def _rates(timeline: Timeline, healthy: float, burning: float) -> Steps:
     return [(0, healthy), (timeline.burn_start, burning), (timeline.burn_end, healthy)]
 
 
@@ -251,7 +255,7 @@ def _latency(
     sli: LatencySLI,
     group: dict[str, str],
     volume: float,
-    ratios: list[Point],
+    ratios: Steps,
 ) -> None:
     """Buckets for every ``_count`` series the SLI reads, written first if there is none.
 
@@ -282,7 +286,7 @@ def _latency(
         collector.add(counter(f"{base}_bucket", {**labels, "le": "+Inf"}, list(count.shape)))
 
 
-def _fast(count: SyntheticSeries, slow: SyntheticSeries, slow_counted: float) -> list[Point]:
+def _fast(count: SyntheticSeries, slow: SyntheticSeries, slow_counted: float) -> Steps:
     """Rate of ``count``'s fast events (plus ``slow_counted`` of its slow ones) over time."""
     starts = sorted({m for m, _ in count.shape} | {m for m, _ in slow.shape})
     return [
@@ -304,8 +308,8 @@ def _background(
     stay what the SLO synthesis made it).
     """
     names = {metric.name, *(metric.name + suffix for suffix in _HISTOGRAM_SUFFIXES)}
-    for name, labels in collector.series:
-        if name in names and matches(Selector(name, selector.matchers), name, dict(labels)):
+    for name, existing in collector.series:
+        if name in names and matches(Selector(name, selector.matchers), name, dict(existing)):
             return
     for index, (rate, spike) in enumerate(((BUSY, BUSY * SPIKE), (STEADY, STEADY))):
         suffix = "a" if index == 0 else "b"
@@ -316,8 +320,8 @@ def _background(
         if metric.type == "gauge":
             collector.add(gauge(metric.name, labels, [(0, 1.0)]))
         elif metric.type == "summary":
-            for suffix in ("_count", "_sum"):
-                collector.add(counter(metric.name + suffix, labels, _rates(timeline, rate, spike)))
+            for part in ("_count", "_sum"):
+                collector.add(counter(metric.name + part, labels, _rates(timeline, rate, spike)))
         elif metric.type == "histogram":
             for bound in (*metric.buckets, float("inf")):
                 le = "+Inf" if bound == float("inf") else _le(bound)

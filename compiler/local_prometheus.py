@@ -228,7 +228,7 @@ def _constant_samples(
     rules: Sequence[dict[str, Any]], start: int, end: int, step: int
 ) -> list[str]:
     """OpenMetrics lines for rules whose expression is ``vector(<number>)``, at every step."""
-    lines = []
+    lines: list[str] = []
     for rule in rules:
         value = _CONSTANT.match(rule["expr"])
         assert value is not None

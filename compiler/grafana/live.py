@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.grafana.variables import TimeRange, Values, interpolate, regex_value
+from compiler.grafana.variables import TimeRange, interpolate, regex_value
 from compiler.local_prometheus import LocalPrometheus
 
 _LABEL_VALUES = re.compile(r"^label_values\((?:(?P<match>.+),\s*)?(?P<label>[a-zA-Z_]\w*)\)$", re.S)
@@ -91,8 +91,11 @@ def panel_queries(
     queries = []
     for row, held in sections(board):
         repeat = (row or {}).get("repeat")
-        for value in options.get(repeat, []) if repeat else [None]:
-            values: Values = {**selected, **({repeat: regex_value([value])} if repeat else {})}
+        repeated: list[str | None] = list(options.get(repeat, [])) if repeat else [None]
+        for value in repeated:
+            values = dict(selected)
+            if repeat and value is not None:
+                values[repeat] = regex_value([value])
             for panel in held:
                 for target in panel.get("targets", []):
                     queries.append(

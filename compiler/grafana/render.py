@@ -21,9 +21,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: never a display
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MultipleLocator
 
 COLORS = {
     "red": "#E02F44",
@@ -136,13 +137,17 @@ def _overrides(panel: dict[str, Any]) -> dict[str, tuple[str, bool]]:
 
 
 def _time_axis(axes: Axes) -> None:
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
+    """Times are plotted in days since the epoch (matplotlib's date numbers), shown as UTC."""
+    axes.xaxis.set_major_locator(MultipleLocator(1 / 24))  # every hour
+    axes.xaxis.set_major_formatter(
+        lambda value, _: datetime.fromtimestamp(value * 86400, UTC).strftime("%H:%M")
+    )
     axes.tick_params(labelsize=7)
     axes.grid(alpha=0.3)
 
 
-def _dates(times: Sequence[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(t, UTC) for t in times]
+def _days(times: Sequence[float]) -> list[float]:
+    return [t / 86400 for t in times]
 
 
 def draw_time_series(
@@ -155,13 +160,13 @@ def draw_time_series(
     styled = _overrides(panel)
     palette = iter(PALETTE * 8)
     for start, end in firing:
-        axes.axvspan(*_dates([start, end]), color=COLORS["red"], alpha=0.08, lw=0)
+        axes.axvspan(start / 86400, end / 86400, color=COLORS["red"], alpha=0.08, lw=0)
     for ref in sorted(result.series):
         for one in result.series[ref]:
             values = [v * 100 if unit == "percentunit" else v for v in one.values]
             color, dashed = styled.get(one.name, (next(palette), False))
             axes.plot(
-                _dates(one.times),
+                _days(one.times),
                 values,
                 color=color,
                 linestyle="--" if dashed else "-",
@@ -210,7 +215,7 @@ def draw_stat(axes: Axes, result: PanelResult, horizontal_bars: bool = False) ->
                 0.97, y + height / 2, format_value(value, unit), va="center", ha="right", fontsize=8
             )
             continue
-        axes.add_patch(plt.Rectangle((0, y + 0.02), 1, height - 0.04, color=color, alpha=0.85))
+        axes.add_patch(Rectangle((0, y + 0.02), 1, height - 0.04, color=color, alpha=0.85))
         axes.text(0.03, y + height * 0.7, one.name[:40], fontsize=7, color="white", va="center")
         axes.text(
             0.5,
@@ -243,10 +248,8 @@ def draw_state_timeline(axes: Axes, result: PanelResult) -> None:
                 runs.append((stamp, stamp, value))
         for start, end, value in runs:
             color = _color(mapping.get(format(value, "g"), {}).get("color"), COLORS["text"])
-            left = mdates.date2num(_dates([start])[0])
-            axes.barh(lane, (end - start + 60) / 86400, left=left, color=color, height=0.7)
+            axes.barh(lane, (end - start + 60) / 86400, left=start / 86400, color=color, height=0.7)
     axes.set_yticks(range(len(lanes)), [one.name[:40] for one in lanes], fontsize=7)
-    axes.xaxis_date(UTC)
     _time_axis(axes)
 
 
