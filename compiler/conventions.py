@@ -76,6 +76,26 @@ def rules_path(service: str) -> str:
     return f"prometheus/{service}.rules.yml"
 
 
+def prometheus_rule_path(service: str) -> str:
+    """PrometheusRule object (prometheus-operator) of one service, relative to the output."""
+    return f"prometheus-operator/{service}.prometheusrule.yml"
+
+
+def prometheus_rule_name(service: str) -> str:
+    """``metadata.name`` of a service's PrometheusRule object."""
+    return f"slo-{service}"
+
+
+def ruler_namespace_path(service: str) -> str:
+    """Rule namespace file of one service for mimirtool/cortextool, relative to the output."""
+    return f"mimir/{service}.rules.yml"
+
+
+def converted_spec_path(service: str) -> str:
+    """Native spec `slo convert` writes for one service, relative to its output directory."""
+    return f"{service}.yaml"
+
+
 # Grafana dashboards: uids are at most 40 characters of [a-zA-Z0-9_-]. A service's SLO
 # dashboard is "slo-" and the service name (cut to 40, so the overview can build the link
 # from the service label in PromQL); declared dashboards join service and name with "_",

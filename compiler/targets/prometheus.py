@@ -308,6 +308,7 @@ def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     if tier.runbook_url:
         annotations["runbook_url"] = tier.runbook_url
     annotations.update(dict(slo.alert_annotations))
+    annotations.update(dict(tier.annotations))
     return annotations
 
 
