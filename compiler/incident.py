@@ -228,9 +228,27 @@ def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timel
             )
             fixed = dict(group)
             if inside:
-                fixed.update(_distinct_from(selector, counted_selectors, collector, group))
+                try:
+                    fixed.update(_distinct_from(selector, counted_selectors, collector, group))
+                except SyntheticError:
+                    continue  # both sides read the same series (see models()): data only
             labels = labels_for(selector, collector.declared_labels(selector.metric), fixed)
             collector.add(counter(selector.metric, labels, rest))
+
+
+def models(slo: SLO) -> bool:
+    """Whether the incident gives this SLO the error ratios it intends.
+
+    It cannot when both sides of a ratio read the very same series (an OpenSLO threshold
+    SLI turned into queries, for instance): those get traffic, so their queries return
+    data, but no particular error ratio.
+    """
+    sli = slo.sli
+    if isinstance(sli, LatencySLI):
+        return True
+    counted = sli.bad or sli.good
+    assert counted is not None
+    return set(map(str, _event_selectors(counted))) != set(map(str, _event_selectors(sli.total)))
 
 
 def _distinct_from(

@@ -20,6 +20,7 @@ from compiler.incident import (
     incident_series,
     labels_for,
     matches,
+    models,
 )
 from compiler.local_prometheus import alert_samples
 from compiler.promql import parse_selector
@@ -67,7 +68,7 @@ def test_labels_satisfy_the_selector(text: str) -> None:
 def _burn_checks(specs: Any) -> list[dict[str, Any]]:
     """Each SLO's burning group: below 1x before the burn, above its fastest tier during it."""
     checks = []
-    for slo in specs.slos:
+    for slo in filter(models, specs.slos):
         group = next(labels for labels, burns in groups(specs, slo) if burns)
         base, _, _ = prometheus.windows(slo)
         labels = {"service": slo.service, "slo": slo.name, "window": str(base), **group}
