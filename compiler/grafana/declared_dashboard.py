@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import prometheus as prom
 from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 
 from compiler import conventions as c
@@ -18,7 +17,7 @@ from compiler.dashboard_model import (
     QUANTILE,
     RATE,
     RATIO,
-    STAT,
+    TIMESERIES,
     VALUE,
     DeclaredDashboard,
     DeclaredPanel,
@@ -120,28 +119,14 @@ def _limits(panel: DeclaredPanel) -> ThresholdsConfig | None:
 def _panel(panel_id: int, panel: DeclaredPanel, where: Any) -> Any:
     query = panel_query(panel)
     limits = _limits(panel)
-    if panel.display == BARGAUGE:
-        target: prom.Dataquery = sdk.target(query, "A", _legend(panel), instant=True)
-        return bar_gauge(
-            panel_id,
-            panel.title,
-            panel.description,
-            panel.unit,
-            [target],
-            where,
-            limits or sdk.thresholds(sdk.GREEN),
+    if panel.display == TIMESERIES:
+        target = sdk.target(query, "A", _legend(panel))
+        return time_series(
+            panel_id, panel.title, panel.description, panel.unit, [target], where, limits=limits
         )
-    target = sdk.target(query, "A", _legend(panel))
-    if panel.display == STAT:
-        return single_stat(
-            panel_id,
-            panel.title,
-            panel.description,
-            panel.unit,
-            [target],
-            where,
-            limits or sdk.thresholds(sdk.GREEN),
-        )
-    return time_series(
-        panel_id, panel.title, panel.description, panel.unit, [target], where, limits=limits
-    )
+    # A bar gauge shows each series' latest value: one instant query is enough.
+    bars = panel.display == BARGAUGE
+    target = sdk.target(query, "A", _legend(panel), instant=bars)
+    draw = bar_gauge if bars else single_stat
+    colours = limits or sdk.thresholds(sdk.GREEN)
+    return draw(panel_id, panel.title, panel.description, panel.unit, [target], where, colours)

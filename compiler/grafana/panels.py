@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, stat, timeseries
 from grafana_foundation_sdk.builders import common as cb
@@ -12,6 +13,31 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dm
 
 from compiler.grafana import sdk
+
+PanelBuilder = TypeVar("PanelBuilder", timeseries.Panel, stat.Panel, bargauge.Panel)
+
+
+def _described(
+    panel: PanelBuilder,
+    panel_id: int,
+    title: str,
+    description: str,
+    unit: str,
+    targets: Sequence[prom.Dataquery],
+    where: dm.GridPos,
+) -> PanelBuilder:
+    """What every data panel has: id, title, description, data source, unit, place, queries."""
+    panel = (
+        panel.id(panel_id)
+        .title(title)
+        .description(description)
+        .datasource(sdk.DATASOURCE)
+        .unit(unit)
+        .grid_pos(where)
+    )
+    for query in targets:
+        panel = panel.with_target(query)
+    return panel
 
 
 def time_series(
@@ -30,12 +56,7 @@ def time_series(
     ``limits`` draws thresholds as dashed lines; without it the base colour stays green.
     """
     panel = (
-        timeseries.Panel()
-        .id(panel_id)
-        .title(title)
-        .description(description)
-        .datasource(sdk.DATASOURCE)
-        .unit(unit)
+        _described(timeseries.Panel(), panel_id, title, description, unit, targets, where)
         .line_width(2)
         .fill_opacity(0)
         .show_points(common.VisibilityMode.NEVER)
@@ -52,7 +73,6 @@ def time_series(
             .mode(common.TooltipDisplayMode.MULTI)
             .sort(common.SortOrder.DESCENDING)
         )
-        .grid_pos(where)
     )
     if scale is common.ScaleDistribution.SYMLOG:
         # Burn rates span 0 (healthy) to 1000 (outage): symlog keeps 0 and shows both.
@@ -67,8 +87,6 @@ def time_series(
         )
     else:
         panel = panel.thresholds(sdk.thresholds(sdk.GREEN))
-    for query in targets:
-        panel = panel.with_target(query)
     return panel
 
 
@@ -82,23 +100,14 @@ def single_stat(
     limits: ThresholdsConfig,
 ) -> stat.Panel:
     """The latest value of each series, coloured by ``limits``, with its trend behind it."""
-    panel = (
-        stat.Panel()
-        .id(panel_id)
-        .title(title)
-        .description(description)
-        .datasource(sdk.DATASOURCE)
-        .unit(unit)
+    return (
+        _described(stat.Panel(), panel_id, title, description, unit, targets, where)
         .thresholds(limits)
         .color_mode(common.BigValueColorMode.BACKGROUND)
         .graph_mode(common.BigValueGraphMode.AREA)
         .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
         .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .grid_pos(where)
     )
-    for query in targets:
-        panel = panel.with_target(query)
-    return panel
 
 
 def bar_gauge(
@@ -111,20 +120,11 @@ def bar_gauge(
     limits: ThresholdsConfig,
 ) -> bargauge.Panel:
     """One horizontal bar per series (its latest value), coloured by ``limits``."""
-    panel = (
-        bargauge.Panel()
-        .id(panel_id)
-        .title(title)
-        .description(description)
-        .datasource(sdk.DATASOURCE)
-        .unit(unit)
+    return (
+        _described(bargauge.Panel(), panel_id, title, description, unit, targets, where)
         .min(0)
         .thresholds(limits)
         .display_mode(common.BarGaugeDisplayMode.GRADIENT)
         .orientation(common.VizOrientation.HORIZONTAL)
         .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-        .grid_pos(where)
     )
-    for query in targets:
-        panel = panel.with_target(query)
-    return panel
