@@ -5,7 +5,8 @@ healthy) the raw series its SLI reads get healthy traffic at a fifth of the erro
 then a burn at 1.5 times the fastest tier's threshold (which fires that tier and not the
 slower ones), then healthy traffic again. Every other declared series, and every series a
 declared dashboard reads, gets steady activity that spikes in the burning group during the
-burn. Label values satisfy the selectors that read the series (``code=~"5.."`` → ``500``).
+burn (counters of trouble, by their names, at a small share of the traffic). Label values
+satisfy the selectors that read the series (``code=~"5.."`` → ``500``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ STEADY = 5.0  # events per second of the healthy group
 HEALTHY_SHARE_OF_BUDGET = 0.2
 BURN_OVER_THRESHOLD = 1.5
 SPIKE = 5.0  # other counters of the burning group, during the burn
+# Counters whose names say they count trouble (failures, rate-limit hits, quota exceeded,
+# ...) run at a small share of the others and spike harder, so ratios of trouble to traffic
+# look like a healthy system and then an incident in previews.
+_TROUBLE_WORDS = ("fail", "error", "hit", "exceed", "violation", "denial", "reject", "drop")
+TROUBLE_SHARE = 0.02
+TROUBLE_SPIKE = 25.0
 _FALLBACK_VALUES = ("500", "200", "error", "timeout", "ok", "true", "1", "0", "x")
 _HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
@@ -329,7 +336,10 @@ def _background(
     for name, existing in collector.series:
         if name in names and matches(Selector(name, selector.matchers), name, dict(existing)):
             return
-    for index, (rate, spike) in enumerate(((BUSY, BUSY * SPIKE), (STEADY, STEADY))):
+    trouble = any(word in metric.name for word in _TROUBLE_WORDS)
+    share, factor = (TROUBLE_SHARE, TROUBLE_SPIKE) if trouble else (1.0, SPIKE)
+    busy, steady = BUSY * share, STEADY * share
+    for index, (rate, spike) in enumerate(((busy, busy * factor), (steady, steady))):
         suffix = "a" if index == 0 else "b"
         fixed = {label: f"{label}-{suffix}" for label in metric.labels}
         for matcher in selector.matchers:

@@ -113,7 +113,7 @@ def format_value(value: float, unit: str, decimals: int | None = None) -> str:
         return f"{value:.3g} /s"
     if decimals is not None:
         return f"{value:.{decimals}f}"
-    if abs(value) >= 10_000:
+    if abs(value) >= 1000:
         return f"{value / 1000:.3g}K" if abs(value) < 1e6 else f"{value / 1e6:.3g}M"
     return f"{value:.3g}"
 
