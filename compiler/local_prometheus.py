@@ -270,8 +270,9 @@ def backfill_rules(
     """Backfill every recording rule's history into the server's data, level by level.
 
     Returns the number of levels. The server is restarted after each level. Rules that
-    record a constant (``vector(0.999)``, most meta series) are written directly rather
-    than evaluated by promtool, which halves the time a history takes.
+    record a constant (``vector(0.999)``, most meta series) are written directly as
+    samples: promtool would write blocks per rule and time chunk for each of them, which
+    made the first level the slowest by far.
     """
     levels = recording_levels(rule_files)
     step = Duration.parse(interval).seconds
