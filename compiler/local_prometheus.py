@@ -335,6 +335,13 @@ def _alerting_rules(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
     ]
 
 
+_LABEL_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
+
+
+def _expand_labels(text: str, labels: dict[str, str]) -> str:
+    return _LABEL_TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), text)
+
+
 def alert_samples(
     rule: dict[str, Any], result: Sequence[dict[str, Any]], interval: int
 ) -> Iterator[tuple[dict[str, str], int]]:
@@ -343,14 +350,17 @@ def alert_samples(
 
     An alert is pending from the first evaluation its expression returns a series, firing
     once it has been for ``for``, and inactive (no sample) after an evaluation without it.
+    Label templates may use ``{{ $labels.x }}``, nothing else (values change every sample).
     """
     hold = Duration.parse(rule["for"]).seconds if rule.get("for") else 0
     for series in result:
-        labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
+        found = {k: v for k, v in series["metric"].items() if k != "__name__"}
+        labels = dict(found)
         for name, value in (rule.get("labels") or {}).items():
-            if "{{" in str(value):
-                raise PrometheusError(f"alert {rule['alert']}: templated labels are not replayed")
-            labels[name] = str(value)
+            text = _expand_labels(str(value), found)
+            if "{{" in text:
+                raise PrometheusError(f"alert {rule['alert']}: label {name} cannot be replayed")
+            labels[name] = text
         labels = {k: v for k, v in labels.items() if v != ""}
         labels["alertname"] = rule["alert"]
         active_since: int | None = None
