@@ -256,41 +256,46 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
 def _unit_agreement(
     environments: Sequence[Environment], services: Iterable[ServiceSpec]
 ) -> list[Diagnostic]:
-    """The rules read one span histogram name, so every environment must use the same unit."""
-    if not any(slo.spans for spec in services for slo in spec.slos):
-        return []
-    units = {env.span_metrics.unit for env in environments}
-    if len(units) <= 1:
-        return []
-    return [
-        Diagnostic(
-            env.locate(("span_metrics", "unit")),
-            f"environments disagree on the span histogram unit ({', '.join(sorted(units))}); "
-            "the rules are shared, so set the same unit everywhere",
-        )
-        for env in environments
-        if env.span_metrics.unit != span_metrics.DEFAULT_UNIT
-    ]
+    """A service's span latency rules read one histogram name: its environments must agree."""
+    problems: dict[Diagnostic, None] = {}
+    for spec in services:
+        if not any(slo.spans and slo.spans.threshold_seconds for slo in spec.slos):
+            continue
+        carrying = _carrying(environments, spec)
+        units = sorted({env.span_metrics.unit for env in carrying})
+        if len(units) < 2:
+            continue
+        for env in carrying:
+            message = (
+                f"environments carrying '{spec.service.name}' disagree on the span histogram "
+                f"unit ({', '.join(units)}); its latency rules read one unit, so set the same "
+                "unit in all of them"
+            )
+            problems[Diagnostic(env.locate(("span_metrics", "unit")), message)] = None
+    return list(problems)
+
+
+def _carrying(environments: Sequence[Environment], spec: ServiceSpec) -> list[Environment]:
+    """The environments the service's spans reach (by OTLP)."""
+    return [env for env in environments if spec.service.name in env.otlp_services]
 
 
 def with_span_unit(
     services: Sequence[ServiceSpec], environments: Sequence[Environment]
 ) -> list[ServiceSpec]:
-    """Services whose spans SLIs read the histogram in the environments' (agreed) unit.
+    """Services whose spans SLIs read the histogram in their environments' (agreed) unit.
 
     Specs are built before environments are known, with the connector's default unit.
     """
-    units = {env.span_metrics.unit for env in environments}
-    unit = units.pop() if len(units) == 1 else span_metrics.DEFAULT_UNIT
-    if unit == span_metrics.DEFAULT_UNIT:
-        return list(services)
-    return [
-        dataclasses.replace(
-            spec,
-            slos=tuple(
+    updated = []
+    for spec in services:
+        units = {env.span_metrics.unit for env in _carrying(environments, spec)}
+        unit = units.pop() if len(units) == 1 else span_metrics.DEFAULT_UNIT
+        if unit != span_metrics.DEFAULT_UNIT:
+            slos = tuple(
                 dataclasses.replace(slo, sli=slo.spans.sli(unit)) if slo.spans else slo
                 for slo in spec.slos
-            ),
-        )
-        for spec in services
-    ]
+            )
+            spec = dataclasses.replace(spec, slos=slos)
+        updated.append(spec)
+    return updated

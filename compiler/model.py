@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from compiler import burn_rate
+from compiler.dashboard_model import DeclaredDashboard
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
@@ -157,6 +158,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    dashboards: tuple[DeclaredDashboard, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""

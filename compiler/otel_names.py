@@ -8,9 +8,10 @@ replacing other characters with ``_`` and appending unit and type suffixes, so a
 pre-translation spellings are matched by a pattern with ``[._]`` for each ``_`` and those
 suffixes optional.
 
-The collector's own metrics (``otelcol_*``) are counters exposed without ``_total`` on the
-telemetry endpoint (the generated reader sets ``without_type_suffix``); when the collector
-scrapes itself and sends them on, translation appends ``_total``. Rules match both.
+The collector's own metrics (``otelcol_*``): counters carry ``_total`` on the telemetry
+endpoint unless the reader sets ``without_type_suffix`` (the collector's default reader does;
+the generated one does not), and translation appends it when the collector scrapes itself and
+sends them on. Rules match both spellings, so either reader works.
 """
 
 from __future__ import annotations

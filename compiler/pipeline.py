@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import environment_checks, formats
+from compiler.dashboard_semantics import uid_clashes
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.environment_model import Environment
 from compiler.loader import Document, load_file
@@ -18,14 +19,14 @@ from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import otel, prometheus
+from compiler.targets import grafana, otel, prometheus
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
-TARGETS: tuple[Target, ...] = (prometheus.rule_files, otel.config_files)
+TARGETS: tuple[Target, ...] = (prometheus.rule_files, grafana.dashboard_files, otel.config_files)
 
 
 @dataclass
@@ -156,7 +157,7 @@ def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
             )
         else:
             first[name] = spec
-    return problems
+    return problems + uid_clashes(first.values())
 
 
 def outputs(specs: SpecSet) -> list[OutputFile]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions, span_metrics
+from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
 from compiler.loader import Document, PathKey
@@ -93,10 +94,16 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         slo = _slo(check, catalog, service, raw, path)
         if slo is not None:
             slos.append(slo)
+    dashboards = build_dashboards(check, catalog, service.name, data.get("dashboards", []))
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
-        service, document.file, metrics, tuple(slos), document.locate(("service", "name"))
+        service,
+        document.file,
+        metrics,
+        tuple(slos),
+        document.locate(("service", "name")),
+        dashboards=dashboards,
     )
     return spec, check.diagnostics
 

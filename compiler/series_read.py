@@ -1,8 +1,8 @@
-"""The raw series the generated rules read, per service: what a telemetry pipeline must deliver.
+"""The raw series a service's rules and dashboards read: what a telemetry pipeline must deliver.
 
 The collector config's optional filter keeps exactly these (in every spelling they may have
-before translation); the tests check, from the generated files, that each series a rule reads
-is produced by some pipeline or scrape of every environment that carries its service.
+before translation); the tests check, from the generated files, that each series a rule or
+dashboard reads is produced by some pipeline or scrape of every environment carrying it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from compiler.promql import Selector, parse, selectors_in, substitute_window
 
 
 def service_reads(spec: ServiceSpec) -> set[str]:
-    """Names of the raw series one service's rules read."""
-    return {selector.metric for slo in spec.slos for selector in _selectors(slo)}
+    """Names of the raw series one service's rules and declared dashboards read."""
+    names = {selector.metric for slo in spec.slos for selector in _selectors(slo)}
+    for dashboard in spec.dashboards:
+        names.update(variable.metric for variable in dashboard.variables)
+        names.update(s.metric for panel in dashboard.panels for s in panel.selectors)
+    return names
 
 
 def _selectors(slo: SLO) -> Iterator[Selector]:

@@ -19,6 +19,7 @@ import yaml
 
 from compiler import conventions, otel_names
 from compiler.environment_model import SCRAPED_BY_BACKEND, Environment
+from compiler.grafana import lint
 from compiler.model import ServiceSpec, SpecSet
 
 _UNIT_WORDS = {"ms": "milliseconds", "s": "seconds"}
@@ -89,13 +90,12 @@ def rule_reads(rule_files: Iterable[Path]) -> list[Read]:
 
 
 def dashboard_reads(dashboard_files: Iterable[Path], recorded: set[str]) -> list[Read]:
-    """Raw series the panels of Grafana dashboards query (template variables filled in)."""
+    """Raw series the panels of Grafana dashboards query (variables expanded as Grafana does)."""
     found = []
     for path in dashboard_files:
-        for expr in _exprs(json.loads(path.read_text())):
-            expr = re.sub(r"\$__\w+", "5m", expr)
-            expr = re.sub(r"\$\{?\w+(:\w+)?\}?", "x", expr)
-            found.extend(reads_in(expr, path.name, recorded))
+        board = json.loads(path.read_text())
+        for expr in _exprs(board):
+            found.extend(reads_in(lint.expand(board, expr), path.name, recorded))
     return found
 
 
@@ -163,7 +163,9 @@ def produced(config: dict[str, Any], environment: Environment, specs: SpecSet) -
             names |= {f"{prefix}_duration_{unit}_{s}" for s in ("bucket", "count", "sum")}
     readers = config["service"].get("telemetry", {}).get("metrics", {}).get("readers", [])
     if readers and environment.self_metrics == SCRAPED_BY_BACKEND:
-        names |= otel_names.self_metric_names(with_total=False) | {"up"}
+        exposed = readers[0]["pull"]["exporter"]["prometheus"]
+        with_total = not exposed.get("without_type_suffix", False)
+        names |= otel_names.self_metric_names(with_total=with_total) | {"up"}
         jobs.add(conventions.COLLECTOR_JOB)
     dropped = {name for name in names if _filtered_out(name, processors)}
     return Produced(names - dropped, jobs, dropped)

@@ -57,10 +57,8 @@ def test_the_example_environment_is_valid(tmp_path: Path) -> None:
     assert _messages(tmp_path) == []
     result = pipeline.compile_specs([tmp_path])
     assert [e.name for e in result.specs.environments] == ["production"]
-    assert [f.path for f in pipeline.outputs(result.specs)] == [
-        "prometheus/checkout.rules.yml",
-        "otel/production.yaml",
-    ]
+    paths = [f.path for f in pipeline.outputs(result.specs)]
+    assert "prometheus/checkout.rules.yml" in paths and "otel/production.yaml" in paths
 
 
 @pytest.mark.parametrize(
@@ -178,14 +176,15 @@ def test_spans_arrive_only_by_otlp(tmp_path: Path) -> None:
 
 
 def test_environments_agree_on_the_span_unit(tmp_path: Path) -> None:
-    service = VALID + SPANS_SLO
+    service = VALID + SPANS_SLO.replace("span_name: GET /cart", "threshold_seconds: 0.5")
     (tmp_path / "staging.yaml").write_text(
         ENVIRONMENT.replace("name: production", "name: staging") + "span_metrics: {unit: s}\n"
     )
     messages = _messages(tmp_path, service=service)
     assert (
-        "staging.yaml:18: span_metrics.unit: environments disagree on the span histogram unit "
-        "(ms, s); the rules are shared, so set the same unit everywhere"
+        "staging.yaml:18: span_metrics.unit: environments carrying 'checkout' disagree on the "
+        "span histogram unit (ms, s); its latency rules read one unit, so set the same unit in "
+        "all of them"
     ) in messages
 
 

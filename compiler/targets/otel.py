@@ -332,7 +332,9 @@ def _telemetry(environment: Environment) -> Config:
                                 "port": TELEMETRY_PORT,
                                 # Explicit: the defaults of an explicit reader changed
                                 # across releases, and with them the metric names.
-                                "without_type_suffix": True,
+                                # Counters end in _total here as they do after
+                                # translation when the collector scrapes itself.
+                                "without_type_suffix": False,
                                 "without_units": True,
                                 "without_scope_info": True,
                             }
