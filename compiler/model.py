@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from compiler import burn_rate
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
+
+if TYPE_CHECKING:  # the signal and routing models import this module's basic types
+    from compiler.routing_model import Routing
+    from compiler.signal_model import Signal
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -33,6 +38,7 @@ class Service:
     description: str = ""
     runbook_base_url: str | None = None
     labels: Labels = ()
+    telemetry: str | None = None  # pipeline the service's metrics arrive through (None: direct)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    signals: tuple[Signal, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""
@@ -161,8 +168,14 @@ class SpecSet:
     """All services compiled together, in a stable order (by service name)."""
 
     services: tuple[ServiceSpec, ...] = ()
+    routing: Routing | None = None
 
     @property
     def slos(self) -> tuple[SLO, ...]:
         """Every SLO of every service."""
         return tuple(slo for spec in self.services for slo in spec.slos)
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """Every signal of every service."""
+        return tuple(signal for spec in self.services for signal in spec.signals)

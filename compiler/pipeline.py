@@ -10,20 +10,26 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import routing_checks, signal_checks
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
+from compiler.routing_model import Routing
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import prometheus
+from compiler.targets import alertmanager, prometheus, signal_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
-TARGETS: tuple[Target, ...] = (prometheus.rule_files,)
+TARGETS: tuple[Target, ...] = (
+    prometheus.rule_files,
+    signal_tests.test_files,
+    alertmanager.config_files,
+)
 
 
 @dataclass
@@ -74,6 +80,7 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
     services: list[ServiceSpec] = []
+    routings: list[Routing] = []
     for path in files:
         name = display_path(path)
         result.files.append(name)
@@ -88,16 +95,23 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
         for document in documents:
             spec, found = _build(document)
             result.diagnostics.extend(found)
-            if spec is not None:
+            if isinstance(spec, Routing):
+                routings.append(spec)
+            elif spec is not None:
                 services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
+    result.diagnostics.extend(routing_checks.routing_checks(routings))
+    result.diagnostics.extend(signal_checks.pipeline_checks(services))
     if result.ok:
-        result.specs = SpecSet(tuple(sorted(services, key=lambda s: s.service.name)))
+        result.specs = SpecSet(
+            tuple(sorted(services, key=lambda s: s.service.name)),
+            routings[0] if routings else None,
+        )
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
 
-def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
+def _build(document: Document) -> tuple[ServiceSpec | Routing | None, list[Diagnostic]]:
     data = document.data
     if not isinstance(data, dict):
         return None, [Diagnostic(document.locate(()), "a spec must be a mapping of fields")]
@@ -110,6 +124,8 @@ def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
                 f"apiVersion {shown}: expected {NATIVE_API_VERSION}",
             )
         ]
+    if data.get("kind") == routing_checks.KIND:
+        return routing_checks.build_routing(document)
     found = check(document, "spec-v1.schema.json")
     if found:
         return None, found
