@@ -70,7 +70,8 @@ def build_routing(document: Document) -> tuple[Routing | None, list[Diagnostic]]
             )
         )
     default = raw.get("default_receiver", raw["severities"]["warning"]["receiver"])
-    _known_receiver(check, default, known, ("routing", "default_receiver"))
+    if "default_receiver" in raw:
+        _known_receiver(check, default, known, ("routing", "default_receiver"))
     routing = Routing(
         receivers=receivers,
         routes=tuple(routes),

@@ -332,7 +332,7 @@ def parse_histogram(
         check.error(path, f"name the histogram by its base name '{base}'")
         return None
     if "le" in histogram.label_names:
-        check.error(path, "do not match on 'le'; the threshold chooses the bucket")
+        check.error(path, "do not match on 'le'; the compiler chooses the buckets")
         return None
     if not catalog.enabled:
         check.error(

@@ -437,7 +437,7 @@ def _baseline(
         # it, and the alert can fire only if the window it must hold for is a small part.
         hold = (window.seconds if window else 0) + (for_.seconds if for_ else 0)
         if baseline_window.seconds <= factor * hold:
-            least = Duration(math.floor(factor * hold) + 1)
+            least = Duration(math.ceil(factor * hold))
             check.error(
                 (*path, "baseline_window"),
                 f"can never fire: a rolling baseline over {baseline_window} catches up with any "
@@ -500,6 +500,13 @@ def _new_events(
     )
     if lookback <= window:
         check.error((*path, "lookback"), f"lookback {lookback} must be longer than window {window}")
+        return None
+    if for_ is not None and for_ >= window:
+        check.error(
+            (*path[:-1], "for"),
+            f"for {for_} is not shorter than the window {window}: a single new event would "
+            "never fire",
+        )
         return None
     return None if counter is None else NewEvents(counter, window, lookback)
 

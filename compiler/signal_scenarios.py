@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from compiler.durations import Duration
@@ -42,6 +42,24 @@ FIRING, QUIET = "firing", "quiet"
 _HOURLY = 60  # minutes between evaluations of a scenario that spans a week
 _LONG_OFFSET = 24 * 60
 _CANDIDATE_VALUES = ("200", "ok", "x", "0", "500", "other", "1", "")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Observations of a histogram split between two buckets (indices; the last is +Inf)."""
+
+    low: int
+    high: int
+    high_share: float = 0.0
+
+    @classmethod
+    def only(cls, bucket: int) -> Spread:
+        """Every observation in one bucket."""
+        return cls(bucket, bucket)
+
+
+# A measure's level: its value, or for a histogram where its observations fall.
+Level = float | Spread
 
 
 class Unsupported(ValueError):
@@ -108,7 +126,21 @@ def scenarios(signal: Signal) -> list[Scenario]:
     title, cases, interval = _cases(signal)
     if signal.group_by:
         return [Scenario(title, tuple(cases), interval)]
-    return [Scenario(f"{title} ({case.name})", (case,), interval) for case in cases]
+    # Without labels to tell them apart each case runs alone; a quiet one is still checked at
+    # every minute the others are, not only once.
+    together = Scenario(title, tuple(cases), interval)
+    minutes = tuple(minute for minute, _ in together.checks())
+    return [
+        Scenario(f"{title} ({case.name})", (_checked_at(case, minutes),), interval)
+        for case in cases
+    ]
+
+
+def _checked_at(case: Case, minutes: Iterable[int]) -> Case:
+    if case.silent_from is None:
+        return case
+    extra = tuple(m for m in minutes if m >= case.silent_from and m not in case.silent_at)
+    return replace(case, silent_at=case.silent_at + extra)
 
 
 def _cases(signal: Signal) -> tuple[str, list[Case], int]:
@@ -216,19 +248,11 @@ def _threshold(condition: Threshold, signal: Signal, timing: _Timing) -> list[Ca
     return cases
 
 
-def _threshold_levels(measure: Measure, op: str, value: Decimal) -> tuple[float, float]:
-    """(firing level, quiet level) in the measure's own terms (a bucket for quantiles)."""
+def _threshold_levels(measure: Measure, op: str, value: Decimal) -> tuple[Level, Level]:
+    """(firing level, quiet level) of a threshold's measure."""
     theta = float(value)
     if isinstance(measure, QuantileMeasure):
-        values = _bucket_quantiles(measure)
-        above = [i for i, v in enumerate(values) if v > theta]
-        below = [i for i, v in enumerate(values) if v < theta]
-        if not above or not below:
-            raise Unsupported(
-                f"no bucket of {measure.histogram.metric} lies on both sides of {theta:g}"
-            )
-        high, low = float(above[0]), float(below[-1])
-        return (high, low) if op == ">" else (low, high)
+        return _quantile_levels(measure, op, theta)
     if isinstance(measure, RatioMeasure):
         high = min(2 * theta, (1 + theta) / 2) if op == ">" else (1 + theta) / 2
         low = theta / 2
@@ -236,6 +260,29 @@ def _threshold_levels(measure: Measure, op: str, value: Decimal) -> tuple[float,
     if op == ">":
         return (2 * theta, theta / 2) if theta > 0 else (theta + 1, theta - 1)
     return (theta / 2, 2 * theta) if theta > 0 else (theta - 1, theta + 1)
+
+
+def _quantile_levels(measure: QuantileMeasure, op: str, theta: float) -> tuple[Spread, Spread]:
+    """Observations whose quantile crosses ``theta``, with just enough of them on the far
+    side that a lower quantile (``above``) or a higher one (``below``) would not cross."""
+    q = float(measure.quantile)
+    bounds = sorted(measure.buckets)
+    lowers = [0.0, *bounds]
+    alone = _bucket_quantiles(measure)  # the quantile when all observations share a bucket
+    last = len(bounds)  # the +Inf bucket
+    if op == ">":
+        far = [j for j in range(last + 1) if lowers[j] >= theta and (j < last or lowers[j] > theta)]
+        near = [j for j in range(last + 1) if alone[j] < theta]
+        share = 2 * (1 - q) if q >= 0.5 else 1 - q / 2
+    else:
+        far = [j for j in range(last) if bounds[j] <= theta]
+        near = [j for j in range(last + 1) if alone[j] > theta]
+        share = (1 + q) / 2
+    if not far or not near:
+        raise Unsupported(f"no buckets of {measure.histogram.metric} on both sides of {theta:g}")
+    if op == ">":
+        return Spread(near[-1], far[0], share), Spread.only(near[-1])
+    return Spread(far[-1], near[0], 1 - share), Spread.only(near[0])
 
 
 def _traffic(min_events: int, window: Duration | None) -> float:
@@ -284,7 +331,10 @@ def _baseline(condition: Baseline, signal: Signal, timing: _Timing) -> tuple[lis
     spiked = last_true - change + (0 if window else 1)  # changed part of a rolling baseline
     traffic = _traffic(condition.min_events, condition.window)
     spike, calm = _baseline_levels(condition, measure, spiked, floor_case=False)
-    silent = (start - lead, start) if timing.hold else (start - lead,)
+    # The condition may hold as soon as the window holds some changed data (a gauge: at the
+    # change), so the alert is certainly silent only until `for` after that.
+    earliest = change + timing.hold - (0 if window else 1)
+    silent = (start - lead, grid * (earliest // grid))
     cases = [
         _case(
             signal,
@@ -342,7 +392,7 @@ def _baseline(condition: Baseline, signal: Signal, timing: _Timing) -> tuple[lis
 
 def _baseline_levels(
     condition: Baseline, measure: Measure, spiked: int, *, floor_case: bool
-) -> tuple[float, float]:
+) -> tuple[Level, Level]:
     """(spike, calm) levels: the spike exceeds factor x the baseline while the scenario
     expects the alert to fire, and the floor too unless ``floor_case`` (then it stays below
     the floor). ``spiked`` is how many minutes (a gauge: samples) of a rolling baseline's
@@ -359,7 +409,7 @@ def _baseline_levels(
         ]
         if not spikes:
             raise Unsupported("no bucket is far enough above the lowest one")
-        return float(spikes[0]), 0.0
+        return Spread.only(spikes[0]), Spread.only(0)
     if isinstance(measure, RatioMeasure):
         spike = floor / 2 if floor_case else (1 + floor) / 2
     else:
@@ -381,7 +431,9 @@ def _baseline_levels(
 
 def _trend(condition: Trend, signal: Signal, timing: _Timing) -> list[Case]:
     window = _window_minutes(condition.window)
-    per_minute = max(2 * float(condition.rising_faster_than) / condition.scale, 1.0) * 60
+    # Twice the slope that counts as rising (a unit per second if any rise counts).
+    slope = 2 * float(condition.rising_faster_than) / condition.scale or 1.0
+    per_minute = slope * 60
     above = float(condition.above) if condition.above is not None else 0.0
     level = above + per_minute
     start = window + timing.hold + timing.keep + 2
@@ -524,19 +576,22 @@ def _no_data(condition: NoData, signal: Signal, timing: _Timing) -> list[Case]:
 
 
 def _measure_series(
-    measure: Measure, group: dict[str, str], levels: Sequence[tuple[int, float]], traffic: float
+    measure: Measure, group: dict[str, str], levels: Sequence[tuple[int, Level]], traffic: float
 ) -> list[SyntheticSeries]:
-    """Series whose measure follows ``levels`` (start minute, value; a bucket index for
-    quantiles), with ``traffic`` events per second where events are counted."""
+    """Series whose measure follows ``levels`` (start minute, level), with ``traffic``
+    events per second where events are counted."""
+    if isinstance(measure, QuantileMeasure):
+        spreads = [(m, v if isinstance(v, Spread) else Spread.only(int(v))) for m, v in levels]
+        return _histogram_series(measure, group, spreads, traffic)
+    values = [(m, v) for m, v in levels if not isinstance(v, Spread)]
+    assert len(values) == len(levels), "only a histogram's level is a spread"
     if isinstance(measure, GaugeMeasure):
-        return [gauge(measure.selector.metric, _labels(measure.selector, group), list(levels))]
+        return [gauge(measure.selector.metric, _labels(measure.selector, group), values)]
     if isinstance(measure, RateMeasure):
         selector = _selector_of(measure.events.selector)
-        per_second = [(m, v / measure.scale) for m, v in levels]
+        per_second = [(m, v / measure.scale) for m, v in values]
         return [counter(selector.metric, _labels(selector, group), per_second)]
-    if isinstance(measure, RatioMeasure):
-        return _ratio_series(measure, group, levels, traffic)
-    return _histogram_series(measure, group, levels, traffic)
+    return _ratio_series(measure, group, values, traffic)
 
 
 def _ratio_series(
@@ -565,16 +620,22 @@ def _ratio_series(
 def _histogram_series(
     measure: QuantileMeasure,
     group: dict[str, str],
-    levels: Sequence[tuple[int, float]],
+    levels: Sequence[tuple[int, Spread]],
     total: float,
 ) -> list[SyntheticSeries]:
     labels = _labels(measure.histogram, group)
     bounds = [*(f"{b:g}" for b in measure.buckets), "+Inf"]
+
+    def at_most(index: int, spread: Spread) -> float:
+        """Observations per second at or below bucket ``index`` (a cumulative bucket)."""
+        share = (1 - spread.high_share) * (spread.low <= index)
+        return total * (share + spread.high_share * (spread.high <= index))
+
     series = [
         counter(
             measure.bucket.metric,
             {**labels, "le": bound},
-            [(m, total if int(bucket) <= index else 0.0) for m, bucket in levels],
+            [(m, at_most(index, spread)) for m, spread in levels],
         )
         for index, bound in enumerate(bounds)
     ]
