@@ -324,8 +324,10 @@ def _baseline(condition: Baseline, signal: Signal, timing: _Timing) -> tuple[lis
     fires = start + grid * math.ceil(timing.hold / grid)
     last_true = fires + grid
     calm_again = last_true if window else last_true + 1
-    kept = last_true + grid * (timing.keep // grid)
-    cleared = grid * math.ceil((calm_again + window + timing.keep) / grid)
+    # keep_firing_for counts from the first evaluation without the condition.
+    keep = grid * math.ceil(timing.keep / grid)
+    kept = last_true + keep
+    cleared = grid * math.ceil((calm_again + window) / grid) + keep
     if offset and offset <= cleared - change:
         raise Unsupported("baseline_offset too short to hold the scenario's whole change")
     spiked = last_true - change + (0 if window else 1)  # changed part of a rolling baseline

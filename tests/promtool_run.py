@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,14 @@ def firing(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]
     }
 
 
-def run_promtool(tmp_path: Path, rule_file: Path, groups: list[dict[str, Any]]) -> str:
+def run_promtool(
+    tmp_path: Path, rule_file: Path | Sequence[Path], groups: list[dict[str, Any]]
+) -> str:
     """Run ``promtool test rules`` on the groups; return its output, failing on any error."""
     test_file = tmp_path / "behaviour.test.yml"
+    files = [rule_file] if isinstance(rule_file, Path) else list(rule_file)
     document = {
-        "rule_files": [str(rule_file)],
+        "rule_files": [str(f) for f in files],
         "evaluation_interval": "1m",
         "tests": groups,
     }
