@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from compiler import burn_rate
+from compiler.dashboard_model import DeclaredDashboard
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
@@ -108,6 +109,7 @@ class Tier:
     min_bad_events: int = 0
     runbook_url: str | None = None
     labels: Labels = ()
+    annotations: Labels = ()
 
     @property
     def guarded(self) -> bool:
@@ -156,6 +158,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    dashboards: tuple[DeclaredDashboard, ...] = ()
     signals: tuple[Signal, ...] = ()
 
     def metric(self, name: str) -> Metric | None:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import routing_checks, signal_checks
+from compiler import formats, routing_checks, signal_checks
+from compiler.dashboard_semantics import uid_clashes
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
@@ -18,7 +19,7 @@ from compiler.outputs import OutputFile
 from compiler.routing_model import Routing
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import alertmanager, prometheus, signal_tests
+from compiler.targets import alertmanager, grafana, prometheus, signal_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
@@ -27,6 +28,7 @@ NATIVE_API_VERSION = "slo-compiler/v1"
 Target = Callable[[SpecSet], list[OutputFile]]
 TARGETS: tuple[Target, ...] = (
     prometheus.rule_files,
+    grafana.dashboard_files,
     signal_tests.test_files,
     alertmanager.config_files,
 )
@@ -76,11 +78,16 @@ def display_path(path: Path) -> str:
 
 def compile_specs(paths: Sequence[Path]) -> Compilation:
     """Load, validate and model every spec under ``paths``."""
+    return compile_documents(paths)[0]
+
+
+def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document]]:
+    """:func:`compile_specs`, also returning the native documents it built the model from
+    (foreign ones converted: see compiler.formats)."""
     result = Compilation()
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
-    services: list[ServiceSpec] = []
-    routings: list[Routing] = []
+    loaded: list[Document] = []
     for path in files:
         name = display_path(path)
         result.files.append(name)
@@ -92,13 +99,20 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
         if not documents:
             result.diagnostics.append(Diagnostic(Location(name, 1), "the file holds no spec"))
             continue
-        for document in documents:
-            spec, found = _build(document)
-            result.diagnostics.extend(found)
-            if isinstance(spec, Routing):
-                routings.append(spec)
-            elif spec is not None:
-                services.append(spec)
+        loaded.extend(documents)
+    # Sloth and OpenSLO documents become native ones here; OpenSLO objects refer to each
+    # other across files, so the whole run is converted at once.
+    native, found = formats.to_native(loaded)
+    result.diagnostics.extend(found)
+    services: list[ServiceSpec] = []
+    routings: list[Routing] = []
+    for document in native:
+        spec, found = _build(document)
+        result.diagnostics.extend(found)
+        if isinstance(spec, Routing):
+            routings.append(spec)
+        elif spec is not None:
+            services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
     result.diagnostics.extend(routing_checks.routing_checks(routings))
     result.diagnostics.extend(signal_checks.pipeline_checks(services))
@@ -108,7 +122,7 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
             routings[0] if routings else None,
         )
     result.diagnostics.sort(key=lambda d: d.sort_key)
-    return result
+    return result, native
 
 
 def _build(document: Document) -> tuple[ServiceSpec | Routing | None, list[Diagnostic]]:
@@ -118,10 +132,11 @@ def _build(document: Document) -> tuple[ServiceSpec | Routing | None, list[Diagn
     version = data.get("apiVersion")
     if version != NATIVE_API_VERSION:
         shown = f"'{version}'" if version is not None else "missing"
+        others = "" if str(version).startswith("slo-compiler/") else f" ({formats.SUPPORTED})"
         return None, [
             Diagnostic(
                 document.locate(("apiVersion",)),
-                f"apiVersion {shown}: expected {NATIVE_API_VERSION}",
+                f"apiVersion {shown}: expected {NATIVE_API_VERSION}{others}",
             )
         ]
     if data.get("kind") == routing_checks.KIND:
@@ -146,7 +161,7 @@ def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
             )
         else:
             first[name] = spec
-    return problems
+    return problems + uid_clashes(first.values())
 
 
 def outputs(specs: SpecSet) -> list[OutputFile]:

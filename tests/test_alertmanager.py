@@ -21,14 +21,32 @@ from typing import Any
 
 import pytest
 
-from compiler import conventions
+from compiler import conventions, pipeline, writer
 from compiler.local_prometheus import free_port
 from compiler.model import SpecSet
+from compiler.targets import alertmanager as alertmanager_target
 from compiler.targets import prometheus, signal_rules
 from tests.conftest import GENERATED, ROOT
 
 CONFIG = GENERATED / conventions.ALERTMANAGER_PATH
-GOLDEN_CONFIG = ROOT / "tests" / "golden" / "signals" / conventions.ALERTMANAGER_PATH
+# Every receiver type and option, with the alerts of the signals fixture.
+FIXTURE = [
+    ROOT / "tests" / "specs" / "signals.yaml",
+    ROOT / "tests" / "alertmanager" / "routing.yaml",
+]
+GOLDEN_CONFIG = ROOT / "tests" / "golden" / "alertmanager" / "alertmanager.yml"
+
+
+def test_fixture_configuration_matches_golden_file(update_golden: bool) -> None:
+    """`pytest tests/test_alertmanager.py --update-golden` rewrites it after a change."""
+    result = pipeline.compile_specs(FIXTURE)
+    assert result.ok, result.diagnostics
+    (output,) = alertmanager_target.config_files(result.specs)
+    actual = writer.serialize(output).decode()
+    if update_golden:
+        GOLDEN_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN_CONFIG.write_text(actual)
+    assert actual == GOLDEN_CONFIG.read_text(), "review the diff, then --update-golden"
 
 
 @pytest.fixture(scope="module")
