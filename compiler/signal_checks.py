@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from compiler import burn_rate, conventions
 from compiler.diagnostics import Diagnostic, Severity
@@ -90,6 +91,16 @@ def build_signals(
     return tuple(signals)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every condition and measure reads besides its own fields."""
+
+    check: Checker
+    catalog: Catalog
+    group_by: tuple[str, ...]
+    for_: Duration | None
+
+
 def _signal(
     check: Checker, catalog: Catalog, service: Service, raw: dict[str, Any], path: PathKey
 ) -> Signal | None:
@@ -102,7 +113,7 @@ def _signal(
     check.labels((*path, "labels"), raw.get("labels"))
     for_ = parse_duration(check, (*path, "for"), raw.get("for"))
     clear_after = parse_duration(check, (*path, "clear_after"), raw.get("clear_after"))
-    condition = _condition(check, catalog, raw, path, group_by, for_)
+    condition = _condition(_Context(check, catalog, group_by, for_), raw, path)
     telemetry = pipeline_name(raw["telemetry"]) if "telemetry" in raw else service.telemetry
     pipeline_down = raw.get("pipeline_down")
     if pipeline_down is not None and telemetry == pipeline_down:
@@ -158,56 +169,30 @@ def _check_label_references(
             )
 
 
-class _Builder(Protocol):
-    def __call__(
-        self,
-        check: Checker,
-        catalog: Catalog,
-        raw: Any,
-        path: PathKey,
-        group_by: tuple[str, ...],
-        for_: Duration | None,
-    ) -> Condition | None: ...
-
-
-def _condition(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> Condition | None:
+def _condition(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Condition | None:
     given = [kind for kind in CONDITION_KINDS if kind in raw]
     if len(given) != 1:
         found = f" (found {', '.join(given)})" if given else ""
-        check.error(path, f"give exactly one condition: {', '.join(CONDITION_KINDS)}{found}")
+        ctx.check.error(path, f"give exactly one condition: {', '.join(CONDITION_KINDS)}{found}")
         return None
     kind = given[0]
-    return _BUILDERS[kind](check, catalog, raw[kind], (*path, kind), group_by, for_)
+    return _BUILDERS[kind](ctx, raw[kind], (*path, kind))
 
 
-def _threshold(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> Threshold | None:
+def _threshold(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Threshold | None:
     if ("above" in raw) == ("below" in raw):
-        check.error(path, "give either above or below")
+        ctx.check.error(path, "give either above or below")
         return None
     key = "above" if "above" in raw else "below"
     op = ">" if key == "above" else "<"
     value = to_decimal(raw[key])
-    measure = _measure(check, catalog, raw, path, group_by, "max" if op == ">" else "min")
-    window = _window(check, raw, path, measure)
+    measure = _measure(ctx, raw, path, "max" if op == ">" else "min")
+    window = _window(ctx.check, raw, path, measure)
     if measure is None:
         return None
     never = _never_fires(measure, op, value)
     if never:
-        check.error((*path, key), never)
+        ctx.check.error((*path, key), never)
         return None
     share = value if op == ">" else 1 - value
     return Threshold(measure, op, value, window, _min_events(raw, measure, share))
@@ -254,61 +239,48 @@ def _min_events(raw: dict[str, Any], measure: Measure, share: Decimal | None) ->
 
 
 def _measure(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    default_aggregate: str,
+    ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> Measure | None:
     given = [name for name in MEASURES if name in raw]
     if len(given) != 1:
         found = f" (found {', '.join(given)})" if given else ""
-        check.error(path, f"give exactly one measure: {', '.join(MEASURES)}{found}")
+        ctx.check.error(path, f"give exactly one measure: {', '.join(MEASURES)}{found}")
         return None
     kind = given[0]
     problems = False
     for option, owners in _MEASURE_OPTIONS.items():
         if option in raw and kind not in owners:
-            check.error((*path, option), f"'{option}' goes with {' or '.join(owners)} only")
+            ctx.check.error((*path, option), f"'{option}' goes with {' or '.join(owners)} only")
             problems = True
     if "min_events" in raw and kind not in ("ratio", "histogram"):
-        check.error((*path, "min_events"), "'min_events' goes with ratio or histogram only")
+        ctx.check.error((*path, "min_events"), "'min_events' goes with ratio or histogram only")
         problems = True
     if kind == "gauge" and "window" in raw:
-        check.error(
+        ctx.check.error(
             (*path, "window"),
             "a gauge is read as it is now, not over a window; use 'for' to require a value "
             "for a while",
         )
         problems = True
-    measure = _MEASURE_BUILDERS[kind](check, catalog, raw, path, group_by, default_aggregate)
+    measure = _MEASURE_BUILDERS[kind](ctx, raw, path, default_aggregate)
     return None if problems else measure
 
 
 def _rate(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    default_aggregate: str,
+    ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> RateMeasure | None:
-    events = parse_events(check, catalog, raw["rate"], (*path, "rate"), group_by)
-    per = parse_duration(check, (*path, "per"), raw.get("per"))
+    events = parse_events(ctx.check, ctx.catalog, raw["rate"], (*path, "rate"), ctx.group_by)
+    per = parse_duration(ctx.check, (*path, "per"), raw.get("per"))
     return None if events is None else RateMeasure(events, per)
 
 
 def _ratio(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    default_aggregate: str,
+    ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> RatioMeasure | None:
     sides = {
-        side: parse_events(check, catalog, raw["ratio"][side], (*path, "ratio", side), group_by)
+        side: parse_events(
+            ctx.check, ctx.catalog, raw["ratio"][side], (*path, "ratio", side), ctx.group_by
+        )
         for side in ("numerator", "denominator")
     }
     numerator, denominator = sides["numerator"], sides["denominator"]
@@ -318,50 +290,30 @@ def _ratio(
 
 
 def _gauge(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    default_aggregate: str,
+    ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> GaugeMeasure | None:
-    selector = _gauge_selector(check, catalog, raw["gauge"], (*path, "gauge"), group_by)
+    selector = _gauge_selector(ctx, raw["gauge"], (*path, "gauge"))
     if selector is None:
         return None
     return GaugeMeasure(selector, raw.get("aggregate", default_aggregate))
 
 
 def _quantile(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    default_aggregate: str,
+    ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> QuantileMeasure | None:
     if "quantile" not in raw:
-        check.error(path, "give the quantile to read from the histogram, e.g. quantile: 0.99")
+        ctx.check.error(path, "give the quantile to read from the histogram, e.g. quantile: 0.99")
         return None
-    found = parse_histogram(check, catalog, raw["histogram"], (*path, "histogram"), group_by)
+    found = parse_histogram(
+        ctx.check, ctx.catalog, raw["histogram"], (*path, "histogram"), ctx.group_by
+    )
     if found is None:
         return None
     histogram, metric = found
     return QuantileMeasure(histogram, to_decimal(raw["quantile"]), metric.buckets)
 
 
-class _MeasureBuilder(Protocol):
-    def __call__(
-        self,
-        check: Checker,
-        catalog: Catalog,
-        raw: dict[str, Any],
-        path: PathKey,
-        group_by: tuple[str, ...],
-        default_aggregate: str,
-    ) -> Measure | None: ...
-
-
-_MEASURE_BUILDERS: dict[str, _MeasureBuilder] = {
+_MEASURE_BUILDERS: dict[str, Callable[[_Context, dict[str, Any], PathKey, str], Measure | None]] = {
     "rate": _rate,
     "ratio": _ratio,
     "gauge": _gauge,
@@ -377,15 +329,13 @@ def _window(
     return parse_duration(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
 
 
-def _gauge_selector(
-    check: Checker, catalog: Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
-) -> Selector | None:
-    selector = _selector(check, text, path)
+def _gauge_selector(ctx: _Context, text: str, path: PathKey) -> Selector | None:
+    selector = _selector(ctx.check, text, path)
     if selector is None:
         return None
-    metric = catalog.series(path, selector, group_by, counter=False)
+    metric = ctx.catalog.series(path, selector, ctx.group_by, counter=False)
     if metric is not None and metric.type != "gauge":
-        check.error(path, f"'{selector.metric}' is a {metric.type}; {_gauge_hint(metric)}")
+        ctx.check.error(path, f"'{selector.metric}' is a {metric.type}; {_gauge_hint(metric)}")
     return selector
 
 
@@ -405,28 +355,23 @@ def _selector(check: Checker, text: str, path: PathKey) -> Selector | None:
         return None
 
 
-def _baseline(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> Baseline | None:
-    measure = _measure(check, catalog, raw, path, group_by, "max")
-    window = _window(check, raw, path, measure)
-    baseline_window = parse_duration(check, (*path, "baseline_window"), raw.get("baseline_window"))
-    offset = parse_duration(check, (*path, "baseline_offset"), raw.get("baseline_offset"))
+def _baseline(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Baseline | None:
+    measure = _measure(ctx, raw, path, "max")
+    window = _window(ctx.check, raw, path, measure)
+    baseline_window = parse_duration(
+        ctx.check, (*path, "baseline_window"), raw.get("baseline_window")
+    )
+    offset = parse_duration(ctx.check, (*path, "baseline_offset"), raw.get("baseline_offset"))
     if measure is None:
         return None
     factor, floor = to_decimal(raw["factor"]), to_decimal(raw["floor"])
     if baseline_window is None:
         if window is None:
-            check.error(path, "give baseline_window: a gauge's baseline is its average over it")
+            ctx.check.error(path, "give baseline_window: a gauge's baseline is its average over it")
             return None
         baseline_window = window
     if offset is not None and _reads_query(measure):
-        check.error(
+        ctx.check.error(
             (*path, "baseline_offset"),
             "a query cannot be shifted back in time: give counter selectors to compare "
             "against an earlier window",
@@ -435,10 +380,10 @@ def _baseline(
     if offset is None:
         # A rolling baseline contains the current value: a lasting step of any size raises
         # it, and the alert can fire only if the window it must hold for is a small part.
-        hold = (window.seconds if window else 0) + (for_.seconds if for_ else 0)
+        hold = (window.seconds if window else 0) + (ctx.for_.seconds if ctx.for_ else 0)
         if baseline_window.seconds <= factor * hold:
             least = Duration(math.ceil(factor * hold))
-            check.error(
+            ctx.check.error(
                 (*path, "baseline_window"),
                 f"can never fire: a rolling baseline over {baseline_window} catches up with any "
                 f"lasting change before it has held for {Duration(max(hold, 1))}; make it "
@@ -458,17 +403,10 @@ def _reads_query(measure: Measure) -> bool:
     return any(side.query is not None for side in sides)
 
 
-def _trend(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> Trend | None:
-    gauge = _gauge_selector(check, catalog, raw["gauge"], (*path, "gauge"), group_by)
-    window = parse_duration(check, (*path, "window"), raw["window"])
-    per = parse_duration(check, (*path, "per"), raw.get("per"))
+def _trend(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Trend | None:
+    gauge = _gauge_selector(ctx, raw["gauge"], (*path, "gauge"))
+    window = parse_duration(ctx.check, (*path, "window"), raw["window"])
+    per = parse_duration(ctx.check, (*path, "per"), raw.get("per"))
     if gauge is None or window is None:
         return None
     above = to_decimal(raw["above"]) if "above" in raw else None
@@ -482,101 +420,86 @@ def _trend(
     )
 
 
-def _new_events(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> NewEvents | None:
-    counter = _selector(check, raw["counter"], (*path, "counter"))
+def _new_events(ctx: _Context, raw: dict[str, Any], path: PathKey) -> NewEvents | None:
+    counter = _selector(ctx.check, raw["counter"], (*path, "counter"))
     if counter is not None:
-        catalog.series((*path, "counter"), counter, group_by, counter=True)
-    window = parse_duration(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
+        ctx.catalog.series((*path, "counter"), counter, ctx.group_by, counter=True)
+    window = parse_duration(ctx.check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
     lookback = (
-        parse_duration(check, (*path, "lookback"), raw.get("lookback"))
+        parse_duration(ctx.check, (*path, "lookback"), raw.get("lookback"))
         or DEFAULT_NEW_SERIES_LOOKBACK
     )
     if lookback <= window:
-        check.error((*path, "lookback"), f"lookback {lookback} must be longer than window {window}")
+        ctx.check.error(
+            (*path, "lookback"), f"lookback {lookback} must be longer than window {window}"
+        )
         return None
-    if for_ is not None and for_ >= window:
-        check.error(
+    if ctx.for_ is not None and ctx.for_ >= window:
+        ctx.check.error(
             (*path[:-1], "for"),
-            f"for {for_} is not shorter than the window {window}: a single new event would "
+            f"for {ctx.for_} is not shorter than the window {window}: a single new event would "
             "never fire",
         )
         return None
     return None if counter is None else NewEvents(counter, window, lookback)
 
 
-def _no_data(
-    check: Checker,
-    catalog: Catalog,
-    raw: dict[str, Any],
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> NoData | None:
-    window = parse_duration(check, (*path, "window"), raw["window"])
+def _no_data(ctx: _Context, raw: dict[str, Any], path: PathKey) -> NoData | None:
+    window = parse_duration(ctx.check, (*path, "window"), raw["window"])
     lookback = (
-        parse_duration(check, (*path, "lookback"), raw.get("lookback"))
+        parse_duration(ctx.check, (*path, "lookback"), raw.get("lookback"))
         or DEFAULT_SILENT_GROUP_LOOKBACK
     )
     job = raw.get("job")
     if job is None and not raw.get("series") and not raw.get("counters"):
-        check.error(path, "give what to watch: job, series or counters")
+        ctx.check.error(path, "give what to watch: job, series or counters")
         return None
     if job is not None:
-        catalog.series((*path, "job"), up_selector(job), group_by, counter=False)
+        ctx.catalog.series((*path, "job"), up_selector(job), ctx.group_by, counter=False)
     watched: dict[str, list[Selector]] = {"series": [], "counters": []}
     for key, selectors in watched.items():
         for index, text in enumerate(raw.get(key, [])):
-            selector = _selector(check, text, (*path, key, index))
+            selector = _selector(ctx.check, text, (*path, key, index))
             if selector is not None:
-                catalog.series((*path, key, index), selector, group_by, counter=key == "counters")
+                ctx.catalog.series(
+                    (*path, key, index), selector, ctx.group_by, counter=key == "counters"
+                )
                 selectors.append(selector)
     if window is None:
         return None
-    if group_by and lookback <= window:
-        check.error((*path, "lookback"), f"lookback {lookback} must be longer than window {window}")
+    if ctx.group_by and lookback <= window:
+        ctx.check.error(
+            (*path, "lookback"), f"lookback {lookback} must be longer than window {window}"
+        )
         return None
     return NoData(window, lookback, job, tuple(watched["series"]), tuple(watched["counters"]))
 
 
-def _promql(
-    check: Checker,
-    catalog: Catalog,
-    raw: str,
-    path: PathKey,
-    group_by: tuple[str, ...],
-    for_: Duration | None,
-) -> RawPromQL | None:
+def _promql(ctx: _Context, raw: str, path: PathKey) -> RawPromQL | None:
     try:
         expr = parse(raw)
     except PromQLError as exc:
-        check.error(path, f"PromQL does not parse: {exc}")
+        ctx.check.error(path, f"PromQL does not parse: {exc}")
         return None
     node = expr
     while type(node).__name__ == "ParenExpr":
         node = node.expr
     if type(node).__name__ in _NOT_INSTANT:
-        check.error(path, "an alert expression must return an instant vector (a set of series)")
+        ctx.check.error(path, "an alert expression must return an instant vector (a set of series)")
         return None
-    metrics = [catalog.series(path, s, (), counter=False) for s in selectors_in(expr)]
-    if catalog.enabled and all(m is not None for m in metrics):
+    metrics = [ctx.catalog.series(path, s, (), counter=False) for s in selectors_in(expr)]
+    if ctx.catalog.enabled and all(m is not None for m in metrics):
         labels = {label for metric in metrics if metric for label in metric.labels}
-        for index, label in enumerate(group_by):
+        for index, label in enumerate(ctx.group_by):
             if label not in labels:
-                check.error(
+                ctx.check.error(
                     (*path[:-1], "group_by", index),
                     f"no series the expression reads has the label '{label}'",
                 )
     return RawPromQL(raw.strip())
 
 
-_BUILDERS: dict[str, _Builder] = {
+_BUILDERS: dict[str, Callable[[_Context, Any, PathKey], Condition | None]] = {
     "threshold": _threshold,
     "baseline": _baseline,
     "trend": _trend,

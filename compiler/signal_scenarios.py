@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from compiler.durations import Duration
 from compiler.promql import Matcher, Selector
@@ -215,37 +216,50 @@ def _threshold(condition: Threshold, signal: Signal, timing: _Timing) -> list[Ca
     recover = crossed + 2
     traffic = _traffic(condition.min_events, condition.window)
     cases = [
-        _case(
+        _measure_case(
             signal,
             FIRING,
-            _measure_series(
-                measure,
-                _group(signal, FIRING),
-                [(0, quiet), (start, fire), (recover, quiet)],
-                traffic,
-            ),
+            measure,
+            [(0, quiet), (start, fire), (recover, quiet)],
+            traffic,
             silent_at=(start - 1, start + timing.hold - (0 if window else 1)),
             firing_at=(crossed, recover - (0 if window else 1) + timing.keep),
             silent_from=recover + window + timing.keep,
         ),
-        _case(
-            signal,
-            QUIET,
-            _measure_series(measure, _group(signal, QUIET), [(0, quiet)], traffic),
-            silent_from=start - 1,
-        ),
+        _measure_case(signal, QUIET, measure, [(0, quiet)], traffic, silent_from=start - 1),
     ]
     if condition.min_events:
-        low = condition.min_events / (2 * _seconds(condition.window))
         cases.append(
-            _case(
-                signal,
-                "low-traffic",
-                _measure_series(measure, _group(signal, "low-traffic"), [(0, fire)], low),
-                silent_from=start - 1,
-            )
+            _low_traffic(signal, condition.min_events, condition.window, [(0, fire)], start - 1)
         )
     return cases
+
+
+def _measure_case(
+    signal: Signal,
+    name: str,
+    measure: Measure,
+    levels: Sequence[tuple[int, Level]],
+    traffic: float,
+    **expected: Any,
+) -> Case:
+    """A case whose measure follows ``levels`` (see :func:`_measure_series`)."""
+    series = _measure_series(measure, _group(signal, name), levels, traffic)
+    return _case(signal, name, series, **expected)
+
+
+def _low_traffic(
+    signal: Signal,
+    min_events: int,
+    window: Duration | None,
+    levels: Sequence[tuple[int, Level]],
+    settled: int,
+) -> Case:
+    """Levels that would fire, at half the events the low-traffic guard asks for."""
+    assert window is not None and isinstance(signal.condition, Threshold | Baseline)
+    traffic = min_events / (2 * window.seconds)
+    measure = signal.condition.measure
+    return _measure_case(signal, "low-traffic", measure, levels, traffic, silent_from=settled)
 
 
 def _threshold_levels(measure: Measure, op: str, value: Decimal) -> tuple[Level, Level]:
@@ -296,11 +310,6 @@ def _window_minutes(window: Duration | None) -> int:
     return 0 if window is None else math.ceil(window.seconds / 60)
 
 
-def _seconds(window: Duration | None) -> int:
-    assert window is not None
-    return window.seconds
-
-
 # --- baselines ------------------------------------------------------------------------------
 
 
@@ -338,25 +347,17 @@ def _baseline(condition: Baseline, signal: Signal, timing: _Timing) -> tuple[lis
     earliest = change + timing.hold - (0 if window else 1)
     silent = (start - lead, grid * (earliest // grid))
     cases = [
-        _case(
+        _measure_case(
             signal,
             FIRING,
-            _measure_series(
-                measure,
-                _group(signal, FIRING),
-                [(0, calm), (change, spike), (calm_again, calm)],
-                traffic,
-            ),
+            measure,
+            [(0, calm), (change, spike), (calm_again, calm)],
+            traffic,
             silent_at=silent,
             firing_at=(fires, kept),
             silent_from=cleared,
         ),
-        _case(
-            signal,
-            QUIET,
-            _measure_series(measure, _group(signal, QUIET), [(0, calm)], traffic),
-            silent_from=start - lead,
-        ),
+        _measure_case(signal, QUIET, measure, [(0, calm)], traffic, silent_from=start - lead),
     ]
     if condition.floor > 0:
         try:
@@ -364,30 +365,16 @@ def _baseline(condition: Baseline, signal: Signal, timing: _Timing) -> tuple[lis
         except Unsupported:
             pass  # no data shows the floor at work (e.g. no bucket between); the rest holds
         else:
+            below = [(0, low), (change, low_spike)]
             cases.append(
-                _case(
-                    signal,
-                    "below-floor",
-                    _measure_series(
-                        measure,
-                        _group(signal, "below-floor"),
-                        [(0, low), (change, low_spike)],
-                        traffic,
-                    ),
-                    silent_from=start - lead,
+                _measure_case(
+                    signal, "below-floor", measure, below, traffic, silent_from=start - lead
                 )
             )
     if condition.min_events:
-        little = condition.min_events / (2 * _seconds(condition.window))
+        spiking = [(0, calm), (change, spike)]
         cases.append(
-            _case(
-                signal,
-                "low-traffic",
-                _measure_series(
-                    measure, _group(signal, "low-traffic"), [(0, calm), (change, spike)], little
-                ),
-                silent_from=start - lead,
-            )
+            _low_traffic(signal, condition.min_events, condition.window, spiking, start - lead)
         )
     return cases, grid
 

@@ -18,6 +18,7 @@ failure a naive rule has:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -264,8 +265,17 @@ def _indent(text: str, spaces: int = 2) -> str:
 # --- words for annotations ------------------------------------------------------------------
 
 
-def describe(signal: Signal) -> dict[str, str]:
-    """Plain-language pieces of the alert texts: a headline and the condition in full."""
+@dataclass(frozen=True)
+class Words:
+    """Plain-language pieces of a signal's alert texts (templates/signal_alert_*.j2)."""
+
+    headline: str  # a few words for the summary
+    condition: str  # the condition in full, for the description
+    guard: str = ""  # the low-traffic guard, if any
+
+
+def describe(signal: Signal) -> Words:
+    """The words for a signal's summary and description."""
     condition = signal.condition
     if isinstance(condition, Threshold):
         return _describe_threshold(condition)
@@ -274,20 +284,19 @@ def describe(signal: Signal) -> dict[str, str]:
     if isinstance(condition, Trend):
         return _describe_trend(condition)
     if isinstance(condition, NewEvents):
-        return {
-            "headline": f"new {condition.counter.metric}",
-            "condition": (
+        return Words(
+            headline=f"new {condition.counter.metric}",
+            condition=(
                 f"New events of {condition.counter} in the last {condition.window} "
                 f"(a series unseen in the {condition.lookback} before counts from its first "
                 "sample)"
             ),
-            "guard": "",
-        }
+        )
     if isinstance(condition, NoData):
         return _describe_no_data(condition)
     assert isinstance(condition, RawPromQL)
     one_line = " ".join(condition.expr.split())
-    return {"headline": signal.name, "condition": f"This holds: {one_line}", "guard": ""}
+    return Words(signal.name, f"This holds: {one_line}")
 
 
 def _measure_words(measure: Measure, window: Duration | None) -> tuple[str, str]:
@@ -327,18 +336,18 @@ def _guard_words(min_events: int, window: Duration | None) -> str:
     return f"Low-traffic guard: only with at least {min_events} events in {window}."
 
 
-def _describe_threshold(condition: Threshold) -> dict[str, str]:
+def _describe_threshold(condition: Threshold) -> Words:
     name, full = _measure_words(condition.measure, condition.window)
     direction = "above" if condition.op == ">" else "below"
     value = _value_words(condition.measure, condition.value)
-    return {
-        "headline": f"{name} {direction} {value}",
-        "condition": f"The {full} is {direction} {value}",
-        "guard": _guard_words(condition.min_events, condition.window),
-    }
+    return Words(
+        headline=f"{name} {direction} {value}",
+        condition=f"The {full} is {direction} {value}",
+        guard=_guard_words(condition.min_events, condition.window),
+    )
 
 
-def _describe_baseline(condition: Baseline) -> dict[str, str]:
+def _describe_baseline(condition: Baseline) -> Words:
     name, full = _measure_words(condition.measure, condition.window)
     factor = burn_rate.format_number(condition.factor)
     if condition.baseline_offset:
@@ -346,14 +355,14 @@ def _describe_baseline(condition: Baseline) -> dict[str, str]:
     else:
         earlier = f"its average over the last {condition.baseline_window}"
     floor = _value_words(condition.measure, condition.floor)
-    return {
-        "headline": f"{name} above {factor}x its baseline",
-        "condition": f"The {full} is above {factor} times {earlier}, and above {floor}",
-        "guard": _guard_words(condition.min_events, condition.window),
-    }
+    return Words(
+        headline=f"{name} above {factor}x its baseline",
+        condition=f"The {full} is above {factor} times {earlier}, and above {floor}",
+        guard=_guard_words(condition.min_events, condition.window),
+    )
 
 
-def _describe_trend(condition: Trend) -> dict[str, str]:
+def _describe_trend(condition: Trend) -> Words:
     words = (
         f"The {_AGGREGATE_WORDS[condition.aggregate]} {condition.gauge} has been rising over "
         f"{condition.window}"
@@ -363,17 +372,16 @@ def _describe_trend(condition: Trend) -> dict[str, str]:
         words += f" faster than {burn_rate.format_number(condition.rising_faster_than)} {unit}"
     if condition.above is not None:
         words += f" and is above {burn_rate.format_number(condition.above)}"
-    return {"headline": f"{condition.gauge.metric} rising", "condition": words, "guard": ""}
+    return Words(f"{condition.gauge.metric} rising", words)
 
 
-def _describe_no_data(condition: NoData) -> dict[str, str]:
+def _describe_no_data(condition: NoData) -> Words:
     sources = []
     if condition.job is not None:
         sources.append(f"scrape target job={condition.job} (up is 0 or missing)")
     sources += [f"series {s}" for s in condition.series]
     sources += [f"counter {c} (missing or not growing)" for c in condition.counters]
-    return {
-        "headline": f"no data for {condition.window}",
-        "condition": f"Nothing arrived for {condition.window} from: {'; '.join(sources)}",
-        "guard": "",
-    }
+    return Words(
+        headline=f"no data for {condition.window}",
+        condition=f"Nothing arrived for {condition.window} from: {'; '.join(sources)}",
+    )
