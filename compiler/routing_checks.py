@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler import conventions
 from compiler.diagnostics import Diagnostic
+from compiler.durations import Duration
 from compiler.loader import Document, PathKey, iter_paths
 from compiler.routing_model import (
     DEFAULT_GROUP_BY,
@@ -88,7 +89,7 @@ def build_routing(document: Document) -> tuple[Routing | None, list[Diagnostic]]
     return routing, []
 
 
-def _timing(check: Checker, raw: dict[str, Any], key: str) -> Any:
+def _timing(check: Checker, raw: dict[str, Any], key: str) -> Duration | None:
     return parse_duration(check, ("routing", key), raw.get(key))
 
 

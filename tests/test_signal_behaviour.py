@@ -228,3 +228,39 @@ def test_a_rate_below_its_threshold_ignores_data_that_stopped(
         }
     ]
     run_promtool(tmp_path, rules, groups)
+
+
+# The alerts platform.md names (exact) and those chosen for what it describes.
+PLATFORM_ALERTS = {
+    "enforcement-gate": {
+        "ValdricsEnforcementReservationDriftSurge",
+        "ValdricsEnforcementAbuseSpike",
+    },
+    "control-plane": {
+        "SecurityPolicyViolation",
+        "RateLimitHit",
+        "HighRequestRate",
+        "QuotaExceeded",
+        "KillSwitchStuckDisabled",
+        "ControlPlaneHealthCheckFailing",
+    },
+    "telemetry": {"TelemetryIngestDown"},
+    "agent-api": {
+        "ApiHighErrorRate",
+        "ApiLatencyAboveBaseline",
+        "QueueBacklogHigh",
+        "QueueOldestJobAgeGrowing",
+        "PostgresReplicationLagHigh",
+        "ModelQualityRegression",
+    },
+    "llm-providers": {"LlmProviderErrorRateHigh", "LlmProviderLatencyHigh", "TokenSpendRunaway"},
+}
+
+
+def test_the_reference_platform_has_every_alert_of_platform_md(reference_specs: SpecSet) -> None:
+    found = {
+        spec.service.name: {signal.name for signal in spec.signals}
+        for spec in reference_specs.services
+    }
+    assert found == PLATFORM_ALERTS
+    assert reference_specs.routing is not None
