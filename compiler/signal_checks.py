@@ -169,14 +169,21 @@ def _check_label_references(
             )
 
 
+def _one_of(
+    ctx: _Context, raw: dict[str, Any], path: PathKey, names: Sequence[str], what: str
+) -> str | None:
+    """The one key of ``names`` that ``raw`` holds, or None (reported) for none or several."""
+    given = [name for name in names if name in raw]
+    if len(given) == 1:
+        return given[0]
+    found = f" (found {', '.join(given)})" if given else ""
+    ctx.check.error(path, f"give exactly one {what}: {', '.join(names)}{found}")
+    return None
+
+
 def _condition(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Condition | None:
-    given = [kind for kind in CONDITION_KINDS if kind in raw]
-    if len(given) != 1:
-        found = f" (found {', '.join(given)})" if given else ""
-        ctx.check.error(path, f"give exactly one condition: {', '.join(CONDITION_KINDS)}{found}")
-        return None
-    kind = given[0]
-    return _BUILDERS[kind](ctx, raw[kind], (*path, kind))
+    kind = _one_of(ctx, raw, path, CONDITION_KINDS, "condition")
+    return None if kind is None else _BUILDERS[kind](ctx, raw[kind], (*path, kind))
 
 
 def _threshold(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Threshold | None:
@@ -241,12 +248,9 @@ def _min_events(raw: dict[str, Any], measure: Measure, share: Decimal | None) ->
 def _measure(
     ctx: _Context, raw: dict[str, Any], path: PathKey, default_aggregate: str
 ) -> Measure | None:
-    given = [name for name in MEASURES if name in raw]
-    if len(given) != 1:
-        found = f" (found {', '.join(given)})" if given else ""
-        ctx.check.error(path, f"give exactly one measure: {', '.join(MEASURES)}{found}")
+    kind = _one_of(ctx, raw, path, MEASURES, "measure")
+    if kind is None:
         return None
-    kind = given[0]
     problems = False
     for option, owners in _MEASURE_OPTIONS.items():
         if option in raw and kind not in owners:
