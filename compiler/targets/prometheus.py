@@ -121,10 +121,12 @@ def slo_rule_group(service: Service, slo: SLO) -> dict[str, Any]:
         )
     )
     rules.extend(_meta_rules(service, slo, series))
-    rules.extend(
-        _record(conventions.WINDOW_SECONDS, f"vector({window.seconds})", series.labels(window))
-        for window in (*recorded, slo.period)
+    # Window lengths as one constant table (one series per window), not one rule each.
+    lengths = "\nor ".join(
+        f'label_replace(vector({w.seconds}), "{conventions.WINDOW_LABEL}", "{w}", "", "")'
+        for w in (*recorded, slo.period)
     )
+    rules.append(_record(conventions.WINDOW_SECONDS, lengths, series.labels()))
     for tier in slo.tiers:
         rules.extend(_tier_meta_rules(tier, series))
     for tier in slo.tiers:
