@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from compiler import burn_rate, conventions
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
+from compiler.gate.policy import build_policy
 from compiler.loader import Document, PathKey
 from compiler.model import (
     SLI,
@@ -93,10 +94,11 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         slo = _slo(check, catalog, service, raw, path)
         if slo is not None:
             slos.append(slo)
+    gate = build_policy(check, data.get("gate"), slos)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
-        service, document.file, metrics, tuple(slos), document.locate(("service", "name"))
+        service, document.file, metrics, tuple(slos), document.locate(("service", "name")), gate
     )
     return spec, check.diagnostics
 
