@@ -1,6 +1,7 @@
-"""The ``slo`` command line: validate, compile, test.
+"""The ``slo`` command line: validate, compile, test, gate.
 
-Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own).
+Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
+``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import click
 
 from compiler import pipeline, promtool, writer
 from compiler.diagnostics import Severity
+from compiler.gate.command import gate_command
 from compiler.outputs import Root
 
 DEFAULT_SPECS = Path("slos")
@@ -125,3 +127,6 @@ def test(generated: Path) -> None:
     click.echo(f"{len(files) - failed} passed, {failed} failed")
     if failed:
         sys.exit(1)
+
+
+main.add_command(gate_command)
