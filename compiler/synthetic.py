@@ -9,6 +9,8 @@ previews and the release gate's test history all speak one language.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -69,13 +71,17 @@ class SyntheticSeries:
         a counter reset.
         """
         seconds = max(seconds, 0.0)
+        last = int(seconds // step)  # the step that ``seconds`` falls in
+        # The rate can only change at the first step at or after each point of the shape.
+        changes = sorted({0, *(math.ceil(minute * 60 / step) for minute, _ in self.shape)})
+        changes = [c for c in changes if c <= last] + [last + 1]
         total = 0.0
         rate = 0.0
-        for i in range(int(seconds // step) + 1):
-            current = self.value_at(i * step / 60)
-            rate = rate if current is None else current
-            total += rate * min(step, seconds - i * step)
-        return total
+        for first, following in itertools.pairwise(changes):
+            current = self.value_at(first * step / 60)
+            rate = rate if current is None else current  # silent: it keeps counting
+            total += rate * step * (following - first)
+        return total - rate * (step - (seconds - last * step))
 
 
 def counter(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:

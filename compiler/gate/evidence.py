@@ -346,7 +346,7 @@ class SloJudge:
                 since=episode.began,
             )
         if not rejected:
-            ignored = signoffs.ignored_for(self.slo.service)
+            ignored = signoffs.ignored_for(self.slo.service, self.slo.name)
             note = (
                 f" ({len(ignored)} sign-off file(s) with errors ignored: {', '.join(ignored)})"
                 if ignored

@@ -211,7 +211,7 @@ def junit(report: GateReport) -> str:
         err = ET.SubElement(suite, "system-err")
         err.text = "\n".join(str(problem) for problem in report.problems)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
 # -- GitHub Actions ------------------------------------------------------------------

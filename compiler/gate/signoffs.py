@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from compiler.diagnostics import Diagnostic, Severity, SpecError
 from compiler.gate.decision import SignOff
@@ -31,16 +32,21 @@ class SignOffSet:
 
     signoffs: tuple[SignOff, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-    # Files ignored because of errors, by the service they name ("" when they name none).
-    ignored: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Files ignored because of errors, by the (service, SLO) they name; "" where they do not.
+    ignored: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def for_slo(self, service: str, slo: str) -> list[SignOff]:
         """Valid sign-offs about one SLO."""
         return [s for s in self.signoffs if s.covers(service, slo)]
 
-    def ignored_for(self, service: str) -> tuple[str, ...]:
-        """Files with errors that might have been this service's sign-off."""
-        return self.ignored.get(service, ()) + self.ignored.get("", ())
+    def ignored_for(self, service: str, slo: str) -> tuple[str, ...]:
+        """Files with errors that might have been this SLO's sign-off."""
+        return tuple(
+            file
+            for (named_service, named_slo), files in sorted(self.ignored.items())
+            if named_service in ("", service) and named_slo in ("", slo)
+            for file in files
+        )
 
 
 def load_signoffs(directory: Path | None, specs: SpecSet) -> SignOffSet:
@@ -49,7 +55,7 @@ def load_signoffs(directory: Path | None, specs: SpecSet) -> SignOffSet:
         return SignOffSet()
     found: list[SignOff] = []
     diagnostics: list[Diagnostic] = []
-    ignored: dict[str, list[str]] = {}
+    ignored: dict[tuple[str, str], list[str]] = {}
     for path in sorted(p for p in directory.rglob("*") if p.suffix in SPEC_SUFFIXES):
         if not path.is_file():
             continue
@@ -58,7 +64,7 @@ def load_signoffs(directory: Path | None, specs: SpecSet) -> SignOffSet:
             documents = load_file(path, name)
         except SpecError as error:
             diagnostics.extend(error.diagnostics)
-            ignored.setdefault("", []).append(name)
+            ignored.setdefault(("", ""), []).append(name)
             continue
         for document in documents:
             signoff, problems = _signoff(document, specs)
@@ -66,13 +72,22 @@ def load_signoffs(directory: Path | None, specs: SpecSet) -> SignOffSet:
             if signoff is not None:
                 found.append(signoff)
             elif any(p.severity is Severity.ERROR for p in problems):
-                service = document.data.get("service") if isinstance(document.data, dict) else None
-                ignored.setdefault(service if isinstance(service, str) else "", []).append(name)
+                ignored.setdefault(_names(document.data, specs), []).append(name)
     return SignOffSet(
         tuple(found),
         tuple(sorted(diagnostics, key=lambda d: d.sort_key)),
-        {service: tuple(files) for service, files in ignored.items()},
+        {named: tuple(files) for named, files in ignored.items()},
     )
+
+
+def _names(data: Any, specs: SpecSet) -> tuple[str, str]:
+    """The (service, SLO) a broken sign-off seems to be about; "" for unknown or all."""
+    fields = data if isinstance(data, dict) else {}
+    service, slo = fields.get("service"), fields.get("slo")
+    known = {(s.service.name, slo.name) for s in specs.services for slo in s.slos}
+    if not isinstance(service, str):
+        return "", ""
+    return service, slo if isinstance(slo, str) and (service, slo) in known else ""
 
 
 def _signoff(document: Document, specs: SpecSet) -> tuple[SignOff | None, list[Diagnostic]]:
