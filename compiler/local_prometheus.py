@@ -469,9 +469,11 @@ def live_server_with_history(
     rule history is computed on a second server (restarted once per dependency level) and
     its blocks are handed over to the live server, which loads them without a restart. The
     server yielded has loaded the history and evaluated every rule group at least once.
-    ``end`` (Unix seconds, default: now rounded down to the minute) must not be in the future.
+    ``end`` (Unix seconds) defaults to now, not rounded: the sooner the history ends before
+    the live evaluation begins, the shorter the hole between them (it must stay within a
+    few evaluation intervals, or a release gate rightly sees a gap).
     """
-    end = end if end is not None else int(time.time()) // 60 * 60
+    end = end if end is not None else int(time.time())
     start = end - int(minutes * 60)
     live_dir, builder_dir = work_dir / "data", work_dir / "builder" / "data"
     backfill_series(series, start, minutes, live_dir)

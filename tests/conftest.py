@@ -11,6 +11,8 @@ import pytest
 from compiler import pipeline
 from compiler.model import SpecSet
 
+pytest_plugins = ["tests.gate_lab_plugin"]  # the release gate's test server, built early
+
 ROOT = Path(__file__).resolve().parent.parent
 SLOS = ROOT / "slos"
 GENERATED = ROOT / "generated"

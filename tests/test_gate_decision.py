@@ -37,9 +37,9 @@ def firing(start: float, end: float, window: Duration = FAST, name: str = "Fast"
 
 
 def test_verdict_precedence() -> None:
-    block, unknown, ok = (
-        Reason(v, "c", "m") for v in (Verdict.BLOCK, Verdict.UNKNOWN, Verdict.PASS)
-    )
+    block = Reason(Verdict.BLOCK, "alert-firing", "m")
+    unknown = Reason(Verdict.UNKNOWN, "gap", "m")
+    ok = Reason(Verdict.PASS, "no-episode", "m")
     assert verdict_of([ok, unknown, block]) is Verdict.BLOCK
     assert verdict_of([ok, unknown]) is Verdict.UNKNOWN
     assert verdict_of([ok]) is Verdict.PASS
@@ -47,6 +47,13 @@ def test_verdict_precedence() -> None:
     assert overall([]) is Verdict.UNKNOWN
     assert overall([Verdict.PASS, Verdict.UNKNOWN, Verdict.BLOCK]) is Verdict.BLOCK
     assert [v.exit_code for v in Verdict] == [0, 1, 3]
+
+
+def test_reason_codes_carry_one_decision() -> None:
+    with pytest.raises(ValueError, match="does not carry PASS"):
+        Reason(Verdict.PASS, "gap", "a gap is never a pass")
+    with pytest.raises(ValueError):
+        Reason(Verdict.BLOCK, "made-up", "undocumented codes are refused")
 
 
 @given(st.lists(st.integers(0, 10_000), max_size=60), st.integers(1, 500))
@@ -72,7 +79,6 @@ def test_clear_period_is_per_tier() -> None:
     assert (episode.began, episode.last_firing) == (0, 7200)
     assert episode.clear_until == 7200 + 12 * HOUR
     assert episode.clear_after == "2 x 6h after Slow"
-    assert episode.stretches == 1
 
 
 def test_the_fast_tier_can_set_the_end_if_it_fired_last() -> None:
@@ -83,26 +89,48 @@ def test_the_fast_tier_can_set_the_end_if_it_fired_last() -> None:
     # The fast tier fired again before the slow one's 12h were over: one episode.
     assert episode.began == 0
     assert episode.clear_until == 12 * HOUR + 600 + 2 * HOUR
-    assert episode.stretches == 2
-    assert episode.last_start == 12 * HOUR
 
 
 def test_an_episode_that_cleared_long_enough_is_not_joined_to_the_next() -> None:
     episode = latest_episode([firing(0, 600), firing(3 * HOUR, 3 * HOUR + 600)], 2, 180)
     assert episode is not None
-    assert (episode.began, episode.stretches) == (3 * HOUR, 1)
+    assert episode.began == 3 * HOUR
 
 
 def test_flapping_stays_one_episode() -> None:
     episode = latest_episode([firing(0, 600), firing(1200, 1800), firing(2400, 3000)], 2, 180)
     assert episode is not None
-    assert (episode.began, episode.last_start, episode.stretches) == (0, 2400, 3)
+    assert (episode.began, episode.last_firing) == (0, 3000)
+    assert episode.clear_until == 3000 + 2 * HOUR
 
 
-def test_short_holes_do_not_split_a_firing() -> None:
-    series = Firing("Fast", FAST, (0.0, 60.0, 240.0, 300.0))  # a 3m hole, the gap limit
+def test_holes_in_alerts_do_not_split_an_episode() -> None:
+    # A restarted Prometheus writes no ALERTS until it has restored alert state.
+    series = Firing("Fast", FAST, (0.0, 60.0, 600.0, 660.0))
     episode = latest_episode([series], 2, 180)
-    assert episode is not None and episode.stretches == 1
+    assert episode is not None
+    assert (episode.began, episode.last_firing) == (0, 660)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50_000), st.integers(0, 3_000), st.sampled_from([FAST, SLOW])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_episode_properties(spans: list[tuple[int, int, Duration]]) -> None:
+    firings = [firing(start, start + length, window) for start, length, window in spans]
+    episode = latest_episode(firings, 2, 180)
+    assert episode is not None
+    pieces = [(f.stamps[0], f.stamps[-1], f.long_window.seconds) for f in firings]
+    # Nothing fired after the episode's last firing; the clear period follows every run.
+    assert episode.last_firing == max(end for _, end, _ in pieces)
+    assert episode.clear_until == max(end + 2 * window for _, end, window in pieces)
+    # Whatever fired before the episode began was clear long enough before it began.
+    assert all(
+        end + 2 * window <= episode.began for start, end, window in pieces if start < episode.began
+    )
 
 
 def _signoff(owner: str = "team", signed_at: float = 5000) -> SignOff:
@@ -111,12 +139,10 @@ def _signoff(owner: str = "team", signed_at: float = 5000) -> SignOff:
 
 EPISODE = Episode(
     began=1000,
-    last_start=4000,
     last_firing=4500,
     clear_until=4500 + 2 * HOUR,
     clear_after="2 x 1h after Fast",
     alerts=("Fast",),
-    stretches=2,
 )
 
 
@@ -124,11 +150,10 @@ EPISODE = Episode(
     ("signoff", "codes"),
     [
         (_signoff(), []),
-        (_signoff(signed_at=4000), []),  # signed when the last stretch began
+        (_signoff(signed_at=2000), []),  # while the alerts still fired: mitigated
         (_signoff(owner="bob"), ["signoff-wrong-owner"]),
         (_signoff(signed_at=1000), ["signoff-before-episode"]),
         (_signoff(signed_at=900), ["signoff-before-episode"]),
-        (_signoff(signed_at=2000), ["signoff-before-refiring"]),
         (_signoff(signed_at=99_999), ["signoff-in-future"]),
         (_signoff(owner="bob", signed_at=900), ["signoff-wrong-owner", "signoff-before-episode"]),
     ],

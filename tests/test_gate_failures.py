@@ -269,3 +269,13 @@ def test_nothing_to_judge_is_unknown(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "alerting is disabled for this SLO, so the gate does not judge it" in result.output
     assert "no SLO to judge was selected [nothing-selected]" in result.output
+
+
+def test_unwritable_report_is_not_a_pass(tmp_path: Path) -> None:
+    spec = tmp_path / "quiet.yaml"
+    spec.write_text("apiVersion: slo-compiler/v1\nkind: Service\nservice: {name: x, owner: y}\n")
+    output = tmp_path / "missing-dir" / "gate.json"
+    command = ["gate", "--prometheus", "http://127.0.0.1:1", "--specs", str(spec)]
+    result = CliRunner().invoke(main, [*command, "--output", str(output)])
+    assert result.exit_code == 2
+    assert "cannot write the report" in result.output

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,21 +18,18 @@ from click.testing import CliRunner, Result
 
 from compiler.cli import main
 from compiler.gate.times import parse_rfc3339
-from tests.gate_lab import HISTORY, SCENARIOS, Lab, gate_lab
+from tests.gate_lab import HISTORY, SCENARIOS, Lab
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, promtool_path: str) -> Iterator[Lab]:
+def lab(gate_lab_server: Lab) -> Iterator[Lab]:
     """The scenario server; the gate runs in its directory (default slos/ and signoffs/)."""
-    assert shutil.which("prometheus"), "prometheus is not on PATH: run `make tools`"
-    work = tmp_path_factory.mktemp("gate-lab")
-    with gate_lab(work) as running:
-        old = Path.cwd()
-        os.chdir(work)
-        try:
-            yield running
-        finally:
-            os.chdir(old)
+    old = Path.cwd()
+    os.chdir(gate_lab_server.specs.parent)
+    try:
+        yield gate_lab_server
+    finally:
+        os.chdir(old)
 
 
 def gate(lab: Lab, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -116,7 +112,7 @@ def test_scenario(lab: Lab, slo: str) -> None:
     service, code, reasons, phrase = EXPECTED[slo]
     exit_code, entry = judged(lab, service, slo)
     assert (exit_code, deciding(entry)) == (code, reasons), messages(entry)
-    assert phrase in messages(entry)
+    assert phrase in messages(entry), messages(entry)
 
 
 def test_rules_not_loaded(lab: Lab) -> None:
@@ -261,16 +257,18 @@ def test_github_output_from_a_real_run(lab: Lab, tmp_path: Path) -> None:
         env={"GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert result.exit_code == 1
-    annotation, problem = [line for line in result.output.splitlines() if line.startswith("::")]
+    annotation, *problems = [line for line in result.output.splitlines() if line.startswith("::")]
     assert annotation.startswith(
         "::error file=slos/gate-lab.yaml,line=22,title=slo gate BLOCK%3A gate-lab/firing::"
     )
     message = annotation.split("::", 2)[2]
     assert "%0A" in message and "\n" not in message  # one reason per line, escaped
-    assert problem == (
+    assert problems == [
+        "::error file=signoffs/unsigned-typo.yaml,line=1,title=slo gate%3A file::"
+        "missing required field 'signed_at'",
         "::error file=signoffs/unsigned-typo.yaml,line=5,title=slo gate%3A sigend_at::"
-        "unknown field 'sigend_at' (did you mean 'signed_at'?)"
-    )
+        "unknown field 'sigend_at' (did you mean 'signed_at'?)",
+    ]
     text = summary.read_text()
     assert text.startswith("# earlier step\n## ⛔ Release gate: BLOCK")  # appended
     assert "| `gate-lab/signed` | ✅ PASS |" in text

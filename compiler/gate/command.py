@@ -127,8 +127,17 @@ def gate_command(
     if signoffs is not None and not signoffs.is_dir():
         raise click.BadParameter(f"{signoffs} is not a directory", param_hint="--signoffs")
     client = PrometheusClient(url, auth, timeout=timeout)
-    result = run(client, list(specs) or [DEFAULT_SPECS], services, slo_names, signoffs)
-    _emit(result, output_format, output)
+    try:
+        result = run(client, list(specs) or [DEFAULT_SPECS], services, slo_names, signoffs)
+    except Exception as error:  # a bug must not exit 1, which means BLOCK, let alone 0
+        reason = Reason(Verdict.UNKNOWN, "internal-error", f"the gate failed: {error!r}")
+        result = _report(client, None, [_placeholder("*", "*", reason)], [])
+    try:
+        _emit(result, output_format, output)
+    except OSError as error:
+        click.echo(f"slo gate: cannot write the report: {error}", err=True)
+        click.echo(result.headline, err=True)
+        sys.exit(2)
     sys.exit(result.verdict.exit_code)
 
 

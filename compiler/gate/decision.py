@@ -28,6 +28,49 @@ class Verdict(Enum):
         return {Verdict.PASS: 0, Verdict.BLOCK: 1, Verdict.UNKNOWN: 3}[self]
 
 
+# Every reason the gate gives, with the decision it carries (docs/gate.md, "Reasons").
+REASONS: dict[str, Verdict] = {
+    **dict.fromkeys(("no-episode", "episode-cleared"), Verdict.PASS),
+    **dict.fromkeys(
+        (
+            "alert-firing",
+            "alert-pending",
+            "alert-active",
+            "burning-now",
+            "clear-too-short",
+            "no-signoff",
+            "signoff-wrong-owner",
+            "signoff-before-episode",
+            "signoff-in-future",
+            "budget-freeze",
+        ),
+        Verdict.BLOCK,
+    ),
+    **dict.fromkeys(
+        (
+            "unreachable",
+            "timeout",
+            "http-error",
+            "bad-response",
+            "warnings",
+            "query-error",
+            "rules-missing",
+            "rules-unhealthy",
+            "rules-stale",
+            "no-data",
+            "nan",
+            "gap",
+            "not-in-specs",
+            "invalid-specs",
+            "nothing-selected",
+            "alerting-disabled",
+            "internal-error",
+        ),
+        Verdict.UNKNOWN,
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Reason:
     """One finding behind a decision; ``code`` is stable for scripts (see docs/gate.md)."""
@@ -37,6 +80,10 @@ class Reason:
     message: str
     since: float | None = None  # Unix seconds: when the condition began
     until: float | None = None  # Unix seconds: when it ends (e.g. the clear period)
+
+    def __post_init__(self) -> None:
+        if REASONS.get(self.code) is not self.verdict:
+            raise ValueError(f"reason code {self.code!r} does not carry {self.verdict.value}")
 
 
 def verdict_of(reasons: Iterable[Reason]) -> Verdict:
@@ -72,12 +119,10 @@ class Episode:
     """Firings close enough together that the gate never reopened between them."""
 
     began: float  # first firing sample
-    last_start: float  # start of the last stretch of firing (after a clear moment)
     last_firing: float  # last firing sample
     clear_until: float  # when the last tier to fire has been clear long enough
     clear_after: str  # the alert whose clear period ends last, e.g. "2 x 2h after X (...)"
     alerts: tuple[str, ...]  # the alerts that fired, for messages
-    stretches: int  # separate stretches of firing (more than one: the alerts came back)
 
 
 def runs(stamps: Iterable[float], max_gap: float) -> list[tuple[float, float]]:
@@ -95,9 +140,10 @@ def latest_episode(firings: Sequence[Firing], clear_windows: int, max_gap: float
     """The most recent episode, or None if nothing fired.
 
     Every run of firing samples must be followed by ``clear_windows`` long windows of its
-    tier without firing. Runs of all of the SLO's alert series are joined into stretches
-    of "some alert firing"; a stretch that starts before every earlier run is clear long
-    enough belongs to the same episode.
+    tier without firing. A run (of any of the SLO's alert series) that starts before every
+    earlier run is clear long enough belongs to the same episode: the gate never reopened
+    in between. Holes in ``ALERTS`` (a restarted Prometheus writes none until it has
+    restored alert state) therefore never split an episode.
     """
     pieces = sorted(
         (
@@ -109,27 +155,20 @@ def latest_episode(firings: Sequence[Firing], clear_windows: int, max_gap: float
     )
     if not pieces:
         return None
-    began = last_start = pieces[0][0]
-    stretch_end = clear_so_far = float("-inf")
-    stretches = 0
-    for start, end, clear, _ in pieces:
-        if start > stretch_end + max_gap:  # nothing was firing just before: a new stretch
-            if start >= clear_so_far:  # and everything before was clear long enough
-                began, stretches = start, 0
-            last_start = start
-            stretches += 1
-        stretch_end = max(stretch_end, end)
+    began = pieces[0][0]
+    clear_so_far = float("-inf")
+    for start, _, clear, _ in pieces:
+        if start >= clear_so_far:  # everything before was clear long enough: a new episode
+            began = start
         clear_so_far = max(clear_so_far, clear)
     mine = [piece for piece in pieces if piece[0] >= began]
     *_, last = max(mine, key=lambda piece: piece[2])
     return Episode(
         began=began,
-        last_start=last_start,
         last_firing=max(piece[1] for piece in mine),
         clear_until=clear_so_far,
         clear_after=f"{clear_windows} x {last.long_window} after {last.alert}",
         alerts=tuple(sorted({piece[3].alert for piece in mine})),
-        stretches=stretches,
     )
 
 
@@ -182,14 +221,6 @@ def signoff_problems(
             (
                 "signoff-before-episode",
                 f"signed at {signed}, before the episode began at {format_time(episode.began)}",
-            )
-        )
-    elif signoff.signed_at < episode.last_start:
-        problems.append(
-            (
-                "signoff-before-refiring",
-                f"signed at {signed}, but the alerts fired again at "
-                f"{format_time(episode.last_start)}, after it",
             )
         )
     return problems

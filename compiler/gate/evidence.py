@@ -285,21 +285,26 @@ class SloJudge:
         """ALERTS now (firing or pending blocks) and over the lookback (episodes)."""
         selector = self._alerts_selector()
         history = self.client.instant(f"{selector}[{self.policy.lookback}]", self.now)
-        runs: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
+        pending: dict[tuple[tuple[str, str], ...], float] = {}
         firings = []
         for item in history:
-            key = tuple(sorted(item.labels.items()))
             stamps = [t for t, _ in item.samples]
-            runs[key] = decision.runs(stamps, self.max_gap)
             if item.labels.get("alertstate") == "firing":
                 name, long_window = self._alert_tier(item.labels)
                 firings.append(Firing(name, long_window, tuple(stamps)))
+            else:
+                since = decision.runs(stamps, self.max_gap)[-1][0] if stamps else None
+                pending[tuple(sorted(item.labels.items()))] = since or self.now
+        episode = decision.latest_episode(firings, self.policy.clear_windows, self.max_gap)
+        self.evidence.episode = episode
         for item in self.client.instant(selector, self.now):
             state = item.labels.get("alertstate", "")
             name, _ = self._alert_tier(item.labels)
             group = group_text(item.labels, self.slo)
-            own = runs.get(tuple(sorted(item.labels.items())))
-            since = own[-1][0] if own else None
+            if state == "firing":
+                since = episode.began if episode else None
+            else:
+                since = pending.get(tuple(sorted(item.labels.items())))
             self.evidence.alerts_now.append(
                 {"alert": name, "state": state, "group": group, "since": since}
             )
@@ -309,9 +314,6 @@ class SloJudge:
                 f"{name} is {state or 'active'}{_for_group(group)}{started}",
                 since=since,
             )
-        self.evidence.episode = decision.latest_episode(
-            firings, self.policy.clear_windows, self.max_gap
-        )
 
     def check_episode(self, signoffs: SignOffSet) -> None:
         """After an episode: clear long enough, and signed off by the owner."""

@@ -140,7 +140,6 @@ def _result_data(result: SloResult) -> dict[str, Any]:
             if evidence.episode is None
             else {
                 "began": _time(evidence.episode.began),
-                "last_start": _time(evidence.episode.last_start),
                 "last_firing": _time(evidence.episode.last_firing),
                 "clear_until": _time(evidence.episode.clear_until),
                 "alerts": list(evidence.episode.alerts),
