@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 from compiler import pipeline, writer
-from compiler.local_prometheus import LocalPrometheus, live_server_with_history
+from compiler.live_history import live_server_with_history
+from compiler.local_prometheus import LocalPrometheus
 from compiler.synthetic import Point, SyntheticSeries, counter
 from compiler.targets import prometheus
 

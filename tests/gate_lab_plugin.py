@@ -53,8 +53,9 @@ class _Background:
 _lab = _Background()
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m have deselected what will not run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start building if a collected test uses the lab."""
+    """Start building if a test that will run uses the lab."""
     if any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
         assert shutil.which("prometheus"), "prometheus is not on PATH: run `make tools`"
         _lab.start()

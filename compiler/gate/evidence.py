@@ -320,8 +320,9 @@ class SloJudge:
         episode = self.evidence.episode
         if episode is None:
             return
-        firing_now = any(r.code in ("alert-firing", "alert-pending") for r in self.reasons)
-        if self.now < episode.clear_until and not firing_now:
+        # While an alert is active the clear period has not even begun: that reason says so.
+        active = any(r.code in ("alert-firing", "alert-pending") for r in self.reasons)
+        if self.now < episode.clear_until and not active:
             self.block(
                 "clear-too-short",
                 decision.clear_message(episode, self.now),
