@@ -68,8 +68,8 @@ def share_from_factor(factor: Decimal, period: Duration, long_window: Duration) 
 
 
 def threshold_ratio(factor: Decimal, budget: Decimal) -> Decimal:
-    """Error ratio above which a tier with burn ``factor`` fires."""
-    return exact(factor * budget)
+    """Error ratio above which a tier with burn ``factor`` fires (exact, not rounded)."""
+    return factor * budget
 
 
 def default_min_events(factor: Decimal, budget: Decimal) -> int:

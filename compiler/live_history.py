@@ -19,68 +19,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compiler import promql
-from compiler.durations import Duration
 from compiler.local_prometheus import (
     LocalPrometheus,
     PrometheusError,
+    alert_lines,
     backfill_openmetrics,
     backfill_series,
     recording_levels,
 )
 from compiler.synthetic import SyntheticSeries
 from compiler.synthetic_exporter import SyntheticExporter
-
-
-def alert_history(
-    server: LocalPrometheus,
-    rule_files: Sequence[Path],
-    start: int,
-    end: int,
-    interval: int = 60,
-) -> str:
-    """``ALERTS`` samples that the alerting rules would have written over ``[start, end]``,
-    as OpenMetrics text.
-
-    Rule evaluation cannot be backfilled, so the server's engine evaluates each alert
-    expression over the history (a range query) and the pending/firing states follow
-    Prometheus's own rules: active from the first evaluation the expression returns a
-    series, firing once it has been active for the rule's ``for``. Rule labels are taken
-    literally (no templates); an empty value removes a label, as in Prometheus.
-    """
-    lines: list[str] = []
-    for path in rule_files:
-        for group in (yaml.safe_load(Path(path).read_text()) or {}).get("groups", []):
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    lines.extend(_alert_samples(server, rule, start, end, interval))
-    lines.append("# EOF")
-    return "\n".join(lines) + "\n"
-
-
-def _alert_samples(
-    server: LocalPrometheus, rule: dict[str, Any], start: int, end: int, interval: int
-) -> list[str]:
-    hold = Duration.parse(rule["for"]).seconds if rule.get("for") else 0
-    runs: dict[tuple[tuple[str, str], ...], list[int]] = {}
-    for series in _range_query(server, rule["expr"], start, end, interval):
-        key = _rule_labels(series, rule, alertname=rule["alert"])
-        runs.setdefault(key, []).extend(int(float(t)) for t, _ in series["values"])
-    lines = []
-    for key, stamps in sorted(runs.items()):
-        active_at = None
-        previous = None
-        for stamp in sorted(stamps):
-            if previous is None or stamp - previous > interval:
-                active_at = stamp
-            previous = stamp
-            assert active_at is not None
-            state = "firing" if stamp - active_at >= hold else "pending"
-            text = ",".join(f"{k}={promql.quote(v)}" for k, v in (*key, ("alertstate", state)))
-            lines.append(f"ALERTS{{{text}}} 1 {stamp}")
-    return lines
 
 
 def _range_query(
@@ -220,8 +169,10 @@ def live_server_with_history(
                     text = rule_history(builder, document, start, end)
                     probes.append(_backfill_into(text, [builder_dir, live_dir], f"level {depth}"))
                     builder.restart()
-                text = alert_history(builder, live.rule_files, start, end)
-                probes.append(_backfill_into(text, [live_dir], "ALERTS"))
+                alerts = alert_lines(builder, live.rule_files, start, end)
+                probes.append(
+                    _backfill_into("\n".join([*alerts, "# EOF"]) + "\n", [live_dir], "ALERTS")
+                )
             wait_for_samples(live, [p for p in probes if p])
             wait_for_rule_evaluation(live)
             yield live

@@ -137,8 +137,9 @@ class _Walker:
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         try:
             return self._constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            # e.g. an explicit !!int tag on text that is not a number, or an impossible date.
+        except Exception as exc:  # PyYAML's constructors raise many types
+            # e.g. an explicit !!int tag on text that is not a number, or an impossible date:
+            # whatever PyYAML throws while converting a scalar means the value is invalid.
             self._problem(node, path, f"invalid value {node.value!r}: {exc}")
             return node.value
 

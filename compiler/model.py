@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from compiler import burn_rate
+from compiler.dashboard_model import DeclaredDashboard
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
@@ -102,6 +103,7 @@ class Tier:
     min_bad_events: int = 0
     runbook_url: str | None = None
     labels: Labels = ()
+    annotations: Labels = ()
 
     @property
     def guarded(self) -> bool:
@@ -164,6 +166,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    dashboards: tuple[DeclaredDashboard, ...] = ()
     gate: GatePolicy = GatePolicy()
 
     def metric(self, name: str) -> Metric | None:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions
+from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
 from compiler.gate.policy import build_policy
@@ -94,11 +95,18 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         slo = _slo(check, catalog, service, raw, path)
         if slo is not None:
             slos.append(slo)
+    dashboards = build_dashboards(check, catalog, service.name, data.get("dashboards", []))
     gate = build_policy(check, data.get("gate"), slos)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
-        service, document.file, metrics, tuple(slos), document.locate(("service", "name")), gate
+        service,
+        document.file,
+        metrics,
+        tuple(slos),
+        document.locate(("service", "name")),
+        dashboards=dashboards,
+        gate=gate,
     )
     return spec, check.diagnostics
 
@@ -353,6 +361,8 @@ def _tiers(
                 "budget_share": default.budget_share_percent,
             }
             for default in burn_rate.DEFAULT_TIERS
+            # A short period keeps only the default tiers whose windows fit in it.
+            if default.long_window < period
         ]
     tiers: list[Tier] = []
     seen: dict[tuple[str, str, int, int], int] = {}
@@ -378,6 +388,13 @@ def _tiers(
         if factor is None:
             continue
         threshold = burn_rate.threshold_ratio(factor, budget)
+        if threshold >= 1 and not explicit:
+            check.warn(
+                alerting_path,
+                f"default tier {long_window}/{short_window} left out: at this objective its "
+                f"threshold would be an error ratio of {_percent(threshold)}",
+            )
+            continue
         if threshold >= 1:
             check.error(
                 tier_path,
@@ -416,6 +433,7 @@ def _tiers(
                     (*tier_path, "runbook"),
                 ),
                 labels=labels_of(raw.get("labels")),
+                annotations=labels_of(raw.get("annotations")),
             )
         )
     return tuple(tiers)

@@ -99,6 +99,9 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
     (N+1 values), each run of missing samples ``_xN`` (N values)."""
     values = series.samples(minutes, step)
     segments: list[str] = []
+    # promtool expands `a+bxN` by adding b N times, so its last value can exceed the next
+    # segment's exact start by a rounding error: for a counter that reads as a reset.
+    reached = -math.inf
     i = 0
     while i < len(values):
         first = values[i]
@@ -116,10 +119,14 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
                     break
                 increment, previous = difference, current
                 j += 1
+            start = _num(max(first, reached) if series.kind == "counter" else first)
             if j - i == 1:
-                segments.append(_num(first))
+                segments.append(start)
             else:
-                segments.append(f"{_num(first)}+{_num(increment or 0.0)}x{j - i - 1}")
+                segments.append(f"{start}+{_num(increment or 0.0)}x{j - i - 1}")
+            reached = float(start)
+            for _ in range(j - i - 1):
+                reached += float(_num(increment or 0.0))
         i = j
     return " ".join(segments)
 
@@ -166,4 +173,6 @@ def _exposed_name(one: SyntheticSeries) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:.12g}"
+    text = f"{value:.12g}"
+    # Never print a counter lower than it is (rounding down could read as a reset).
+    return text if float(text) >= value else repr(value)

@@ -7,9 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from compiler import pipeline
 from compiler.model import SpecSet
+
+# No per-example deadlines: CI machines are shared and slow examples are not failures here
+# (speed is measured by the benchmarks in bench/, never by unit tests).
+settings.register_profile("slo-compiler", deadline=None)
+settings.load_profile("slo-compiler")
 
 pytest_plugins = ["tests.gate_lab_plugin"]  # the release gate's test server, built early
 
@@ -43,3 +49,21 @@ def in_tmp_cwd(tmp_path: Path) -> Path:
         yield tmp_path  # type: ignore[misc]
     finally:
         os.chdir(old)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files under tests/golden/ from the current output",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether golden files are rewritten instead of compared (`pytest --update-golden`)."""
+    return bool(request.config.getoption("--update-golden"))
+
+
+# A real Prometheus with synthetic incident history, shared by the whole session.
+from tests.prometheus_history import prometheus_history  # noqa: E402, F401
