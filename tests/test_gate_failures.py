@@ -22,12 +22,13 @@ from compiler.local_prometheus import free_port
 from tests.conftest import SLOS
 from tests.fake_servers import HttpServer, SocketServer, api, vector
 
+SPEC = SLOS / "enforcement-gate.yaml"
 REFERENCE_SLOS = 2  # enforcement-gate: gate-reliability, gate-latency
 
 
 def gate(url: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """``slo gate`` over the reference specs, without sign-offs, as JSON."""
-    command = ["gate", "--prometheus", url, "--specs", str(SLOS), "--signoffs", str(tmp_path)]
+    command = ["gate", "--prometheus", url, "--specs", str(SPEC), "--signoffs", str(tmp_path)]
     return CliRunner().invoke(main, [*command, "--format", "json", *args], env=env)
 
 
