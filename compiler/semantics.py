@@ -17,6 +17,7 @@ from compiler import burn_rate, conventions
 from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
+from compiler.gate.policy import build_policy
 from compiler.loader import Document, PathKey
 from compiler.model import (
     SLI,
@@ -100,6 +101,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
     from compiler.signal_checks import build_signals
 
     signals = build_signals(check, catalog, service, data.get("signals", []), slos)
+    gate = build_policy(check, data.get("gate"), slos)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
@@ -110,6 +112,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         document.locate(("service", "name")),
         dashboards=dashboards,
         signals=signals,
+        gate=gate,
     )
     return spec, check.diagnostics
 
