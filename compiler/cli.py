@@ -1,6 +1,7 @@
-"""The ``slo`` command line: validate, compile, convert, test, preview.
+"""The ``slo`` command line: validate, compile, convert, test, preview, gate.
 
-Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own).
+Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
+``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import click
 
 from compiler import formats, pipeline, promtool, writer
 from compiler.diagnostics import Severity
+from compiler.gate.command import gate_command
 from compiler.local_prometheus import PrometheusError
 from compiler.outputs import Root
 from compiler.targets import rule_formats
@@ -53,9 +55,11 @@ def validate(paths: tuple[Path, ...]) -> None:
     result = _compile(paths)
     slos = len(result.specs.slos)
     alerts = sum(len(slo.tiers) for slo in result.specs.slos)
+    signals = len(result.specs.signals)
     click.echo(
         f"ok: {len(result.files)} file(s), {len(result.specs.services)} service(s), "
         f"{slos} SLO(s), {alerts} burn-rate alert(s)"
+        + (f", {signals} signal(s)" if signals else "")
     )
 
 
@@ -255,3 +259,6 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
     if not drawn:
         click.echo("no dashboards to draw", err=True)
         sys.exit(1)
+
+
+main.add_command(gate_command)

@@ -20,6 +20,8 @@ from compiler.promql import Selector
 
 if TYPE_CHECKING:  # these modules build on the basic types defined here
     from compiler.environment_model import Environment
+    from compiler.routing_model import Routing
+    from compiler.signal_model import Signal
     from compiler.span_metrics import SpanSelection
 
 Labels = tuple[tuple[str, str], ...]
@@ -39,6 +41,7 @@ class Service:
     description: str = ""
     runbook_base_url: str | None = None
     labels: Labels = ()
+    telemetry: str | None = None  # pipeline the service's metrics arrive through (None: direct)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,20 @@ class SLO:
         return burn_rate.threshold_ratio(tier.burn_factor, self.error_budget)
 
 
+DEFAULT_GATE_LOOKBACK = Duration.parse("7d")
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """How ``slo gate`` judges a service's SLOs; the defaults are runbook 002's rule."""
+
+    lookback: Duration = DEFAULT_GATE_LOOKBACK  # a firing this recent is an episode
+    clear_windows: int = 2  # clear for this many long windows of each tier that fired
+    signoff: bool = True  # an episode needs the owner's sign-off
+    freeze_below: Decimal | None = None  # percent of budget remaining; None: no freeze
+    max_gap_evaluations: int = 3  # longer holes in the evidence make a decision UNKNOWN
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """Everything one spec file declares about one service."""
@@ -159,6 +176,8 @@ class ServiceSpec:
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
     dashboards: tuple[DeclaredDashboard, ...] = ()
+    signals: tuple[Signal, ...] = ()
+    gate: GatePolicy = GatePolicy()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""
@@ -170,9 +189,15 @@ class SpecSet:
     """All services compiled together, in a stable order (by service name)."""
 
     services: tuple[ServiceSpec, ...] = ()
+    routing: Routing | None = None
     environments: tuple[Environment, ...] = ()
 
     @property
     def slos(self) -> tuple[SLO, ...]:
         """Every SLO of every service."""
         return tuple(slo for spec in self.services for slo in spec.slos)
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """Every signal of every service."""
+        return tuple(signal for spec in self.services for signal in spec.signals)

@@ -29,12 +29,13 @@ def firing(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]
 
 
 def run_promtool(
-    tmp_path: Path, rule_file: Path, groups: list[dict[str, Any]], more: Sequence[Path] = ()
+    tmp_path: Path, rule_file: Path | Sequence[Path], groups: list[dict[str, Any]]
 ) -> str:
-    """Run ``promtool test rules`` on the groups (rules from ``rule_file`` and ``more``)."""
+    """Run ``promtool test rules`` on the groups; return its output, failing on any error."""
     test_file = tmp_path / "behaviour.test.yml"
+    files = [rule_file] if isinstance(rule_file, Path) else list(rule_file)
     document = {
-        "rule_files": [str(rule_file), *map(str, more)],
+        "rule_files": [str(f) for f in files],
         "evaluation_interval": "1m",
         "tests": groups,
     }

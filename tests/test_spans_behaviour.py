@@ -167,7 +167,7 @@ def test_span_slos_aggregate_collectors_and_read_the_right_unit(
             },
         ],
     }
-    run_promtool(tmp_path, RULES, [test], more=[ms_rules])
+    run_promtool(tmp_path, [RULES, ms_rules], [test])
 
 
 def _write(path: Path, text: str) -> Path:

@@ -17,6 +17,7 @@ from compiler.durations import Duration
 from compiler.model import SLO, Events, LatencySLI, RatioSLI, Service, ServiceSpec, SpecSet, Tier
 from compiler.outputs import OutputFile
 from compiler.promql import Matcher, Selector, by_clause, quote, substitute_window
+from compiler.targets import signal_rules
 
 Rule = dict[str, Any]
 
@@ -42,8 +43,9 @@ def generated_header(source: str) -> str:
 
 
 def service_rules(spec: ServiceSpec) -> dict[str, Any]:
-    """The rule file of one service: one group per SLO."""
-    return {"groups": [slo_rule_group(spec.service, slo) for slo in spec.slos]}
+    """The rule file of one service: one group per SLO, then one for its signals."""
+    groups = [slo_rule_group(spec.service, slo) for slo in spec.slos]
+    return {"groups": groups + signal_rules.rule_groups(spec)}
 
 
 def windows(slo: SLO) -> tuple[Duration, Duration, tuple[Duration, ...]]:
@@ -119,10 +121,12 @@ def slo_rule_group(service: Service, slo: SLO) -> dict[str, Any]:
         )
     )
     rules.extend(_meta_rules(service, slo, series))
-    rules.extend(
-        _record(conventions.WINDOW_SECONDS, f"vector({window.seconds})", series.labels(window))
-        for window in (*recorded, slo.period)
+    # Window lengths as one constant table (one series per window), not one rule each.
+    lengths = "\nor ".join(
+        f'label_replace(vector({w.seconds}), "{conventions.WINDOW_LABEL}", "{w}", "", "")'
+        for w in (*recorded, slo.period)
     )
+    rules.append(_record(conventions.WINDOW_SECONDS, lengths, series.labels()))
     for tier in slo.tiers:
         rules.extend(_tier_meta_rules(tier, series))
     for tier in slo.tiers:
@@ -280,6 +284,8 @@ def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rul
         # The expression's window label is the long window's; long_window says it better.
         conventions.WINDOW_LABEL: "",
     }
+    if service.telemetry:  # held back by Alertmanager while the pipeline is reported down
+        rule["labels"][conventions.TELEMETRY_LABEL] = service.telemetry
     rule["annotations"] = alert_annotations(service, slo, tier)
     return rule
 
