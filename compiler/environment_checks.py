@@ -18,6 +18,7 @@ from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
 from compiler.environment_model import (
     DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_PIPELINE,
     SCRAPED_BY_BACKEND,
     THROUGH_PIPELINE,
     Auth,
@@ -76,6 +77,7 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
         delivery=delivery,
         source=document.file,
         self_metrics=self_metrics,
+        pipeline=collector.get("pipeline", DEFAULT_PIPELINE),
         otlp_services=tuple(data["sources"].get("otlp", [])),
         scrape=tuple(scrape),
         labels=tuple(sorted(data.get("labels", {}).items())),
@@ -226,13 +228,7 @@ def cross_checks(
 def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -> list[Diagnostic]:
     problems = []
     known = sorted(services)
-    named: list[tuple[PathKey, str]] = [
-        (("sources", "otlp", i), name) for i, name in enumerate(environment.otlp_services)
-    ] + [
-        (("sources", "scrape", i, "service"), job.service)
-        for i, job in enumerate(environment.scrape)
-    ]
-    for path, name in named:
+    for path, name in _named_sources(environment):
         if name in services:
             continue
         close = difflib.get_close_matches(name, known, n=1)
@@ -240,6 +236,7 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
         problems.append(
             Diagnostic(environment.locate(path), f"no service '{name}' in the specs{hint}")
         )
+    problems.extend(_pipeline_membership(environment, services))
     scraped_only = {job.service for job in environment.scrape} - set(environment.otlp_services)
     for name in sorted(scraped_only & set(services)):
         if any(slo.spans for slo in services[name].slos):
@@ -251,6 +248,49 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
                 )
             )
     return problems
+
+
+def _pipeline_membership(
+    environment: Environment, services: dict[str, ServiceSpec]
+) -> list[Diagnostic]:
+    """The services whose data arrives through this pipeline, and only they, are carried.
+
+    A service Prometheus scrapes itself would arrive twice, and its alerts would not be held
+    back while the collector is down; one missing would have no data here.
+    """
+    problems = []
+    carried = environment.services
+    for path, name in _named_sources(environment):
+        spec = services.get(name)
+        if spec is not None and spec.service.telemetry != environment.pipeline:
+            arrives = spec.service.telemetry or "Prometheus's own scrape"
+            problems.append(
+                Diagnostic(
+                    environment.locate(path),
+                    f"service '{name}' does not send through '{environment.pipeline}' (its data "
+                    f"arrives by {arrives}); set its service.telemetry: {environment.pipeline}, "
+                    "or do not carry it here",
+                )
+            )
+    for name, spec in sorted(services.items()):
+        if spec.service.telemetry == environment.pipeline and name not in carried:
+            problems.append(
+                Diagnostic(
+                    environment.locate(("sources",)),
+                    f"service '{name}' sends through '{environment.pipeline}' "
+                    "(service.telemetry) but is in neither sources.otlp nor sources.scrape",
+                    Severity.WARNING,
+                )
+            )
+    return problems
+
+
+def _named_sources(environment: Environment) -> list[tuple[PathKey, str]]:
+    """(path, service) of every source the environment names."""
+    return [(("sources", "otlp", i), name) for i, name in enumerate(environment.otlp_services)] + [
+        (("sources", "scrape", i, "service"), job.service)
+        for i, job in enumerate(environment.scrape)
+    ]
 
 
 def _unit_agreement(

@@ -19,6 +19,9 @@ from compiler.otel_versions import Version
 REMOTE_WRITE = "remote_write"
 OTLP_HTTP = "otlp_http"
 
+# The telemetry pipeline name (service.telemetry) a collector implements unless told otherwise.
+DEFAULT_PIPELINE = "otel-collector"
+
 # How the collector's own metrics reach the backend.
 SCRAPED_BY_BACKEND = "scraped_by_backend"  # the backend scrapes the collector's :8888
 THROUGH_PIPELINE = "through_pipeline"  # the collector scrapes itself into its own pipeline
@@ -97,6 +100,7 @@ class Environment:
     source: str
     description: str = ""
     self_metrics: str = SCRAPED_BY_BACKEND
+    pipeline: str = DEFAULT_PIPELINE  # the telemetry pipeline (service.telemetry) it implements
     otlp_services: tuple[str, ...] = ()
     scrape: tuple[ScrapeJob, ...] = ()
     # Prometheus label ← attribute it comes from (resource or datapoint attribute).

@@ -70,7 +70,14 @@ def reads_in(expr: str, owner: str, recorded: set[str]) -> Iterator[Read]:
         return True
 
     promql_parser.walk(promql_parser.parse(expr), visit)
-    yield from (r for r in found if r.name not in recorded)
+    # A counter read in both spellings (``x or x_total``) needs only one of them.
+    names = {r.name for r in found}
+    for read in found:
+        if read.name in recorded or (read.name and f"{read.name}_total" in names):
+            continue
+        if read.name and read.name.endswith("_total") and read.name[: -len("_total")] in names:
+            read = Read(owner, None, f"{read.name[: -len('_total')]}(_total)?", read.job)
+        yield read
 
 
 def rule_reads(rule_files: Iterable[Path]) -> list[Read]:

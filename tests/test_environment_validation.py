@@ -40,7 +40,20 @@ SPANS_SLO = """\
 """
 
 
-def _messages(tmp_path: Path, environment: str = ENVIRONMENT, service: str = VALID) -> list[str]:
+# The services of these tests send through the collector, which reports itself down.
+CARRIED = VALID.replace("  owner: team-shop\n", "  owner: team-shop\n  telemetry: otel-collector\n")
+COLLECTOR = """\
+apiVersion: slo-compiler/v1
+kind: Service
+service: {name: collector, owner: team-observability, runbook_base_url: https://runbooks.example/}
+signals:
+  - {name: CollectorDown, severity: critical, pipeline_down: otel-collector,
+     no_data: {window: 5m, job: otel-collector}}
+"""
+
+
+def _messages(tmp_path: Path, environment: str = ENVIRONMENT, service: str = CARRIED) -> list[str]:
+    (tmp_path / "collector.yaml").write_text(COLLECTOR)
     (tmp_path / "checkout.yaml").write_text(service)
     (tmp_path / "env.yaml").write_text(textwrap.dedent(environment))
     result = pipeline.compile_specs([tmp_path])
@@ -146,8 +159,24 @@ def test_the_collectors_own_job_name_is_taken(tmp_path: Path) -> None:
     ) in _messages(tmp_path, environment)
 
 
+def test_the_environment_carries_exactly_the_services_of_its_pipeline(tmp_path: Path) -> None:
+    assert (
+        "env.yaml:17: sources.otlp[0]: service 'checkout' does not send through "
+        "'otel-collector' (its data arrives by Prometheus's own scrape); set its "
+        "service.telemetry: otel-collector, or do not carry it here"
+    ) in _messages(tmp_path, service=VALID)
+    (tmp_path / "other.yaml").write_text(CARRIED.replace("name: checkout", "name: other"))
+    assert (
+        "env.yaml:16: sources: warning: service 'other' sends through 'otel-collector' "
+        "(service.telemetry) but is in neither sources.otlp nor sources.scrape"
+    ) in _messages(tmp_path)
+    named = _env("  memory_limit:", "  pipeline: edge-collector\n  memory_limit:")
+    assert any("does not send through 'edge-collector'" in m for m in _messages(tmp_path, named))
+
+
 def test_newer_collector_than_checked_is_a_warning(tmp_path: Path) -> None:
-    (tmp_path / "checkout.yaml").write_text(VALID)
+    (tmp_path / "collector.yaml").write_text(COLLECTOR)
+    (tmp_path / "checkout.yaml").write_text(CARRIED)
     (tmp_path / "env.yaml").write_text(
         _env("  memory_limit:", "  version: 0.170.0\n  memory_limit:")
     )
@@ -165,7 +194,7 @@ def test_environment_names_are_unique(tmp_path: Path) -> None:
 
 
 def test_spans_arrive_only_by_otlp(tmp_path: Path) -> None:
-    service = VALID + SPANS_SLO
+    service = CARRIED + SPANS_SLO
     environment = _env(
         "  otlp: [checkout]", "  scrape:\n    - {service: checkout, targets: ['checkout:80']}"
     )
@@ -176,7 +205,7 @@ def test_spans_arrive_only_by_otlp(tmp_path: Path) -> None:
 
 
 def test_environments_agree_on_the_span_unit(tmp_path: Path) -> None:
-    service = VALID + SPANS_SLO.replace("span_name: GET /cart", "threshold_seconds: 0.5")
+    service = CARRIED + SPANS_SLO.replace("span_name: GET /cart", "threshold_seconds: 0.5")
     (tmp_path / "staging.yaml").write_text(
         ENVIRONMENT.replace("name: production", "name: staging") + "span_metrics: {unit: s}\n"
     )
@@ -189,19 +218,19 @@ def test_environments_agree_on_the_span_unit(tmp_path: Path) -> None:
 
 
 def test_spans_sli_mistakes(tmp_path: Path) -> None:
-    service = VALID + SPANS_SLO.replace("span_name: GET /cart", "span_nme: GET /cart")
+    service = CARRIED + SPANS_SLO.replace("span_name: GET /cart", "span_nme: GET /cart")
     assert (
-        "checkout.yaml:30: slos[1].sli.spans.span_nme: unknown field 'span_nme' (did you mean "
+        "checkout.yaml:31: slos[1].sli.spans.span_nme: unknown field 'span_nme' (did you mean "
         "'span_name'?)"
     ) in _messages(tmp_path, service=service)
-    grouped = VALID + SPANS_SLO.replace(
+    grouped = CARRIED + SPANS_SLO.replace(
         "    sli:", "    group_by: [collector_instance_id]\n    sli:"
     )
     assert (
-        "checkout.yaml:28: slos[1].group_by[0]: 'collector_instance_id' differs per collector "
+        "checkout.yaml:29: slos[1].group_by[0]: 'collector_instance_id' differs per collector "
         "replica; the rules aggregate it away"
     ) in _messages(tmp_path, service=grouped)
-    fine = VALID + SPANS_SLO.replace("span_name: GET /cart", "threshold_seconds: 0.0000001")
+    fine = CARRIED + SPANS_SLO.replace("span_name: GET /cart", "threshold_seconds: 0.0000001")
     assert (
-        "checkout.yaml:30: slos[1].sli.spans.threshold_seconds: 1E-7 s is finer than a microsecond"
+        "checkout.yaml:31: slos[1].sli.spans.threshold_seconds: 1E-7 s is finer than a microsecond"
     ) in _messages(tmp_path, service=fine)

@@ -125,3 +125,18 @@ def test_self_metrics_are_matched_in_both_spellings() -> None:
         any(both.matches(n) for n in otel_names.self_metric_names(with_total=total))
         for total in (True, False)
     )
+
+
+def test_a_reader_without_the_type_suffix_is_caught() -> None:
+    """The pipeline dashboard reads the _total spelling only; the signals read both."""
+    result = pipeline.compile_specs([SLOS])
+    environment = next(e for e in result.specs.environments if e.name == "production")
+    config = otel.collector_config(environment, result.specs)
+    reader = config["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]
+    reader["prometheus"]["without_type_suffix"] = True
+    reads = _carried(_reads(GENERATED, DASHBOARDS), result.specs, environment.services)
+    lost = otel_coverage.missing(reads, otel_coverage.produced(config, environment, result.specs))
+    assert lost == [
+        "otelcol_exporter_send_failed_metric_points_total read by telemetry_pipeline.json",
+        "otelcol_receiver_accepted_metric_points_total read by telemetry_pipeline.json",
+    ]
