@@ -1,8 +1,9 @@
 """Environment documents (``kind: Environment``): schema, model, and checks against services.
 
-An environment is checked on its own (version, memory limit, headers) and then against the
-services it carries: sources must name known services, spans must arrive by OTLP, and every
-environment must agree on the span histogram's unit, because the rules are shared.
+An environment is checked on its own (version, memory limit, headers, durations) and then
+against the services: it carries exactly those that send through its pipeline, spans arrive by
+OTLP, and the environments a span latency SLO reaches agree on the histogram's unit (its rules
+read one name).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ KIND = "Environment"
 SCHEMA = "environment-v1.schema.json"
 # Durations of at least this long keep retry settings valid (max_elapsed_time >= max_interval).
 MIN_OUTAGE = Duration.parse("1m")
+DEFAULT_SCRAPE_INTERVAL = Duration.parse("15s")
 
 
 def build_environment(document: Document) -> tuple[Environment | None, list[Diagnostic]]:
@@ -63,7 +65,10 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
     spans = SpanMetricsSettings(
         unit=raw_spans.get("unit", span_metrics.DEFAULT_UNIT),
         buckets=_buckets(check, raw_spans.get("buckets")),
-        flush_interval=_duration_or(raw_spans.get("flush_interval"), DEFAULT_FLUSH_INTERVAL),
+        flush_interval=_duration(
+            check, ("span_metrics", "flush_interval"), raw_spans.get("flush_interval")
+        )
+        or DEFAULT_FLUSH_INTERVAL,
     )
     if any(d.severity is Severity.ERROR for d in check.diagnostics) or version is None:
         return None, check.diagnostics
@@ -88,8 +93,15 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
     return environment, check.diagnostics
 
 
-def _duration_or(text: str | None, default: Duration) -> Duration:
-    return default if text is None else Duration.parse(text)
+def _duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
+    """A duration the spec gives, or None (absent, or reported as invalid)."""
+    if text is None:
+        return None
+    try:
+        return Duration.parse(text)
+    except ValueError as exc:
+        check.error(path, str(exc))
+        return None
 
 
 def _version(check: Checker, text: str | None) -> otel_versions.Version | None:
@@ -124,6 +136,7 @@ def _memory(check: Checker, raw: dict[str, Any]) -> MemoryLimit:
             check.error((*path, spike), f"{spike} needs {limit}")
         elif spike in raw and raw[spike] >= raw[limit]:
             check.error((*path, spike), f"must be below {limit} ({raw[limit]})")
+    _duration(check, (*path, "check_interval"), raw.get("check_interval"))
     return MemoryLimit(
         limit_mib=raw.get("limit_mib"),
         spike_limit_mib=raw.get("spike_limit_mib"),
@@ -149,10 +162,8 @@ def _delivery(check: Checker, raw: dict[str, Any]) -> Delivery | None:
                 (*path, "headers", name),
                 "credentials go under delivery.auth as an ${env:...} reference, not in headers",
             )
-    try:
-        outage = Duration.parse(raw["outage"])
-    except ValueError as exc:
-        check.error((*path, "outage"), str(exc))
+    outage = _duration(check, (*path, "outage"), raw["outage"])
+    if outage is None:
         return None
     if outage < MIN_OUTAGE:
         check.error((*path, "outage"), f"must be at least {MIN_OUTAGE}")
@@ -181,7 +192,8 @@ def _scrape_jobs(check: Checker, raw: list[dict[str, Any]]) -> list[ScrapeJob]:
                 service=item["service"],
                 job=name,
                 targets=tuple(item["targets"]),
-                interval=Duration.parse(item.get("interval", "15s")),
+                interval=_duration(check, (*path, "interval"), item.get("interval"))
+                or DEFAULT_SCRAPE_INTERVAL,
                 metrics_path=item.get("metrics_path", "/metrics"),
                 scheme=item.get("scheme", "http"),
             )

@@ -6,8 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from compiler import pipeline
+from compiler.cli import main
 from compiler.diagnostics import Severity
 from tests.test_validation import VALID
 
@@ -129,6 +131,17 @@ def test_the_example_environment_is_valid(tmp_path: Path) -> None:
             "env.yaml:14: delivery.outage: must be at least 1m",
         ),
         (
+            "  outage: 1h",
+            "  outage: 0h",
+            "env.yaml:14: delivery.outage: '0h' is zero; a duration must be positive",
+        ),
+        (
+            "    limit_mib: 1024",
+            "    limit_mib: 1024\n    check_interval: 0s",
+            "env.yaml:8: collector.memory_limit.check_interval: '0s' is zero; a duration must be "
+            "positive",
+        ),
+        (
             "  endpoint: https://prometheus.example/api/v1/otlp",
             "  endpoint: prometheus.example:9090",
             "env.yaml:11: delivery.endpoint: 'prometheus.example:9090' must be an http:// or "
@@ -234,3 +247,10 @@ def test_spans_sli_mistakes(tmp_path: Path) -> None:
     assert (
         "checkout.yaml:31: slos[1].sli.spans.threshold_seconds: 1E-7 s is finer than a microsecond"
     ) in _messages(tmp_path, service=fine)
+
+
+def test_validate_counts_environments(tmp_path: Path) -> None:
+    _messages(tmp_path)  # writes the collector, service and environment specs
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("1 signal(s), 1 environment(s)")

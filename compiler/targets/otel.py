@@ -182,13 +182,13 @@ def _memory_limiter(environment: Environment) -> Config:
     return settings
 
 
-def attribute_of(environment: Environment, label: str) -> str:
+def _attribute_of(environment: Environment, label: str) -> str:
     """The attribute a Prometheus label comes from: mapped, semantic convention, or same name."""
     defaults = {span_metrics.ROUTE_LABEL: span_metrics.ROUTE_ATTRIBUTE}
     return dict(environment.labels).get(label, defaults.get(label, label))
 
 
-def label_sources(environment: Environment, specs: SpecSet) -> list[tuple[str, str]]:
+def _label_sources(environment: Environment, specs: SpecSet) -> list[tuple[str, str]]:
     """(Prometheus label, attribute) for every label the carried SLOs group by, and mapped ones."""
     grouped = {
         label
@@ -198,7 +198,7 @@ def label_sources(environment: Environment, specs: SpecSet) -> list[tuple[str, s
         for label in slo.group_by
     }
     labels = (grouped - span_metrics.BUILTIN_LABELS) | {label for label, _ in environment.labels}
-    return [(label, attribute_of(environment, label)) for label in sorted(labels)]
+    return [(label, _attribute_of(environment, label)) for label in sorted(labels)]
 
 
 def _label_statements(environment: Environment, specs: SpecSet) -> list[str]:
@@ -209,7 +209,7 @@ def _label_statements(environment: Environment, specs: SpecSet) -> list[str]:
     another label (``tenant.id`` → ``tenant_id``) is copied under the label's name too.
     """
     statements = []
-    for label, attribute in label_sources(environment, specs):
+    for label, attribute in _label_sources(environment, specs):
         target = f"datapoint.attributes[{_ottl(label)}]"
         resource = f"resource.attributes[{_ottl(attribute)}]"
         statements.append(f"set({target}, {resource}) where {target} == nil and {resource} != nil")
@@ -239,7 +239,7 @@ def _span_metrics(environment: Environment, slos: list[SLO]) -> Config:
     # Span (or resource) attributes the rules match or group by become dimensions.
     wanted = {span_metrics.ROUTE_LABEL for s in selections if s.route is not None}
     wanted |= {label for slo in slos for label in slo.group_by} - span_metrics.BUILTIN_LABELS
-    dimensions = sorted({attribute_of(environment, label) for label in wanted})
+    dimensions = sorted({_attribute_of(environment, label) for label in wanted})
     config: Config = {
         "namespace": span_metrics.NAMESPACE,
         "aggregation_temporality": "AGGREGATION_TEMPORALITY_CUMULATIVE",
@@ -255,58 +255,62 @@ def _span_metrics(environment: Environment, slos: list[SLO]) -> Config:
 
 
 def _exporter(environment: Environment) -> Config:
+    """The exporter: where to, with which headers, and how it keeps data until delivered."""
     delivery = environment.delivery
+    endpoint = _literal(delivery.endpoint)
     headers = dict(delivery.headers)
     if delivery.auth is not None:
         headers[delivery.auth.header] = delivery.auth.value
     settings: Config = {}
-    endpoint = _literal(delivery.endpoint)
-    if delivery.mode == OTLP_HTTP:
-        key = "metrics_endpoint" if endpoint.rstrip("/").endswith("/v1/metrics") else "endpoint"
-        settings[key] = endpoint
+    if delivery.mode == OTLP_HTTP and endpoint.rstrip("/").endswith("/v1/metrics"):
+        settings["metrics_endpoint"] = endpoint  # a full URL; otherwise /v1/metrics is appended
     else:
         settings["endpoint"] = endpoint
     if headers:
         settings["headers"] = {name: _literal(value) for name, value in sorted(headers.items())}
     if delivery.mode == OTLP_HTTP:
-        settings.update(
-            {
-                "timeout": otel_delivery.OTLP_TIMEOUT,
-                "retry_on_failure": {
-                    "enabled": True,
-                    "initial_interval": otel_delivery.OTLP_INITIAL_INTERVAL,
-                    "max_interval": otel_delivery.OTLP_MAX_INTERVAL,
-                    "max_elapsed_time": str(delivery.outage),
-                },
-                "sending_queue": {
-                    "enabled": True,
-                    "storage": QUEUE_STORAGE,
-                    "sizer": "items",
-                    "queue_size": otel_delivery.queue_points(environment),
-                    "num_consumers": otel_delivery.OTLP_CONSUMERS,
-                    "block_on_overflow": True,
-                },
-            }
-        )
-        return settings
-    settings.update(
-        {
-            "timeout": otel_delivery.PRW_TIMEOUT,
-            "retry_on_failure": {
-                "enabled": True,
-                "initial_interval": otel_delivery.PRW_INITIAL_INTERVAL,
-                "max_interval": otel_delivery.PRW_MAX_INTERVAL,
-                "max_elapsed_time": otel_delivery.PRW_ATTEMPT,
-            },
-            "remote_write_queue": {"enabled": False},
-            "wal": {
-                "directory": _literal(environment.persistence_directory),
-                "buffer_size": otel_delivery.WAL_BUFFER_SIZE,
-                "truncate_frequency": otel_delivery.WAL_TRUNCATE_FREQUENCY,
-            },
-        }
-    )
-    return settings
+        return settings | _persistent_queue(environment)
+    return settings | _write_ahead_log(environment)
+
+
+def _persistent_queue(environment: Environment) -> Config:
+    """OTLP/HTTP: every request retried for the whole outage, queued on disk meanwhile."""
+    return {
+        "timeout": otel_delivery.OTLP_TIMEOUT,
+        "retry_on_failure": {
+            "enabled": True,
+            "initial_interval": otel_delivery.OTLP_INITIAL_INTERVAL,
+            "max_interval": otel_delivery.OTLP_MAX_INTERVAL,
+            "max_elapsed_time": str(environment.delivery.outage),
+        },
+        "sending_queue": {
+            "enabled": True,
+            "storage": QUEUE_STORAGE,
+            "sizer": "items",
+            "queue_size": otel_delivery.queue_points(environment),
+            "num_consumers": otel_delivery.OTLP_CONSUMERS,
+            "block_on_overflow": True,
+        },
+    }
+
+
+def _write_ahead_log(environment: Environment) -> Config:
+    """Remote write: no in-memory queue; every batch goes to the WAL on the volume first."""
+    return {
+        "timeout": otel_delivery.PRW_TIMEOUT,
+        "retry_on_failure": {
+            "enabled": True,
+            "initial_interval": otel_delivery.PRW_INITIAL_INTERVAL,
+            "max_interval": otel_delivery.PRW_MAX_INTERVAL,
+            "max_elapsed_time": otel_delivery.PRW_ATTEMPT,
+        },
+        "remote_write_queue": {"enabled": False},
+        "wal": {
+            "directory": _literal(environment.persistence_directory),
+            "buffer_size": otel_delivery.WAL_BUFFER_SIZE,
+            "truncate_frequency": otel_delivery.WAL_TRUNCATE_FREQUENCY,
+        },
+    }
 
 
 def _queue_storage(environment: Environment) -> Config:
