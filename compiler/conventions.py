@@ -71,6 +71,16 @@ def rules_path(service: str) -> str:
     return f"prometheus/{service}.rules.yml"
 
 
+def tests_path(service: str) -> str:
+    """Rule tests of one service evaluated every minute, relative to the output directory."""
+    return f"tests/{service}.test.yml"
+
+
+def long_tests_path(service: str) -> str:
+    """Rule tests of one service's long windows, evaluated every 5 minutes."""
+    return f"tests/{service}.long.test.yml"
+
+
 def camel_case(name: str) -> str:
     """``enforcement-gate`` → ``EnforcementGate`` (for default alert names)."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", name) if part)

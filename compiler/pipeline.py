@@ -16,14 +16,14 @@ from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import prometheus
+from compiler.targets import prometheus, rule_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
-TARGETS: tuple[Target, ...] = (prometheus.rule_files,)
+TARGETS: tuple[Target, ...] = (prometheus.rule_files, rule_tests.test_files)
 
 
 @dataclass
