@@ -1,4 +1,4 @@
-"""The ``slo`` command line: validate, compile, test.
+"""The ``slo`` command line: validate, compile, convert, test.
 
 Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own).
 """
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-from compiler import pipeline, promtool, test_runner, writer
+from compiler import formats, pipeline, promtool, test_runner, writer
 from compiler.diagnostics import Severity
 from compiler.outputs import Root
+from compiler.targets import rule_formats
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
@@ -30,7 +31,11 @@ def main() -> None:
 
 def _compile(paths: Sequence[Path]) -> pipeline.Compilation:
     """Compile and print every diagnostic; exit 1 if there is an error."""
-    result = pipeline.compile_specs(list(paths) or [DEFAULT_SPECS])
+    return _checked(pipeline.compile_specs(list(paths) or [DEFAULT_SPECS]))
+
+
+def _checked(result: pipeline.Compilation) -> pipeline.Compilation:
+    """Print every diagnostic of ``result``; exit 1 if there is an error."""
     for diagnostic in result.diagnostics:
         click.echo(str(diagnostic), err=True)
     if not result.ok:
@@ -71,11 +76,44 @@ def validate(paths: tuple[Path, ...]) -> None:
     help="Directory for Grafana dashboards.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any output is stale.")
-def compile_command(paths: tuple[Path, ...], out: Path, dashboards_dir: Path, check: bool) -> None:
+@click.option(
+    "--rules-format",
+    "rules_formats",
+    type=click.Choice(rule_formats.FORMATS),
+    multiple=True,
+    help="Also write the rules for a deployment tool: prometheus-operator (PrometheusRule "
+    "objects) or mimir (mimirtool/cortextool namespaces). Repeatable; plain Prometheus rule "
+    "files are always written. See docs/deploy.md.",
+)
+@click.option(
+    "--operator-namespace",
+    metavar="NAMESPACE",
+    help="metadata.namespace of the PrometheusRule objects (default: none, kubectl's).",
+)
+@click.option(
+    "--operator-label",
+    "operator_labels",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Label for the PrometheusRule objects, e.g. the one your Prometheus ruleSelector "
+    "matches (role=alert-rules). Repeatable.",
+)
+def compile_command(
+    paths: tuple[Path, ...],
+    out: Path,
+    dashboards_dir: Path,
+    check: bool,
+    rules_formats: tuple[str, ...],
+    operator_namespace: str | None,
+    operator_labels: tuple[str, ...],
+) -> None:
     """Compile specs (default: slos/) into generated files."""
+    operator = _operator_options(rules_formats, operator_namespace, operator_labels)
     result = _compile(paths)
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
-    planned = writer.plan(pipeline.outputs(result.specs), roots)
+    files = pipeline.outputs(result.specs)
+    files += rule_formats.rule_files(result.specs, rules_formats, operator)
+    planned = writer.plan(files, roots)
     if check:
         report = writer.compare(planned)
         for path in report.written:
@@ -96,6 +134,59 @@ def compile_command(paths: tuple[Path, ...], out: Path, dashboards_dir: Path, ch
         f"{len(report.written)} written, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged"
     )
+
+
+def _operator_options(
+    formats: tuple[str, ...], namespace: str | None, labels: tuple[str, ...]
+) -> rule_formats.OperatorOptions:
+    """The --operator-* options, checked (usage errors exit 2)."""
+    if (namespace or labels) and rule_formats.PROMETHEUS_OPERATOR not in formats:
+        raise click.UsageError("--operator-* options need --rules-format prometheus-operator")
+    if namespace is not None and (problem := rule_formats.namespace_problem(namespace)):
+        raise click.BadParameter(problem, param_hint="--operator-namespace")
+    parsed: dict[str, str] = {}
+    for text in labels:
+        key, equals, value = text.partition("=")
+        problem = rule_formats.label_problem(key, value) if equals else "expected KEY=VALUE"
+        if problem:
+            raise click.BadParameter(f"{text!r}: {problem}", param_hint="--operator-label")
+        parsed[key] = value
+    return rule_formats.OperatorOptions(namespace, parsed)
+
+
+@main.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_SPECS,
+    show_default=True,
+    help="Directory for the native specs (one <service>.yaml per service).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist with other contents.")
+def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
+    """Convert Sloth and OpenSLO specs into native ones (they must be valid first)."""
+    result, documents = pipeline.compile_documents(list(paths))
+    _checked(result)
+    files = formats.converted_specs(documents)
+    if not files:
+        click.echo("nothing to convert: no Sloth or OpenSLO specs among the inputs", err=True)
+        sys.exit(1)
+    planned = writer.Plan({out / file.path: writer.serialize(file) for file in files})
+    clashes = [
+        path for path, data in planned.files.items() if path.exists() and path.read_bytes() != data
+    ]
+    if clashes and not force:
+        for path in clashes:
+            click.echo(f"exists: {path}", err=True)
+        click.echo("nothing written: use --force to overwrite", err=True)
+        sys.exit(1)
+    report = writer.write(planned)
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(files)} spec(s) converted, {report.unchanged} unchanged")
 
 
 @main.command()

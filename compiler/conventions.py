@@ -81,6 +81,26 @@ def long_tests_path(service: str) -> str:
     return f"tests/{service}.long.test.yml"
 
 
+def prometheus_rule_path(service: str) -> str:
+    """PrometheusRule object (prometheus-operator) of one service, relative to the output."""
+    return f"prometheus-operator/{service}.prometheusrule.yml"
+
+
+def prometheus_rule_name(service: str) -> str:
+    """``metadata.name`` of a service's PrometheusRule object."""
+    return f"slo-{service}"
+
+
+def ruler_namespace_path(service: str) -> str:
+    """Rule namespace file of one service for mimirtool/cortextool, relative to the output."""
+    return f"mimir/{service}.rules.yml"
+
+
+def converted_spec_path(service: str) -> str:
+    """Native spec `slo convert` writes for one service, relative to its output directory."""
+    return f"{service}.yaml"
+
+
 def camel_case(name: str) -> str:
     """``enforcement-gate`` → ``EnforcementGate`` (for default alert names)."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", name) if part)

@@ -146,13 +146,18 @@ class LocalPrometheus:
 
 
 def backfill_series(
-    series: Iterable[SyntheticSeries], start: int, minutes: float, data_dir: Path
+    series: Iterable[SyntheticSeries],
+    start: int,
+    minutes: float,
+    data_dir: Path,
+    step: int = 60,
 ) -> None:
-    """Write synthetic raw series from ``start`` (Unix seconds) as TSDB blocks."""
+    """Write synthetic raw series from ``start`` (Unix seconds), a sample every ``step``
+    seconds, as TSDB blocks."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "series.om"
-        source.write_text(openmetrics(series, start, minutes))
+        source.write_text(openmetrics(series, start, minutes, step))
         result = promtool.run(
             ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(data_dir)]
         )

@@ -102,6 +102,7 @@ class Tier:
     min_bad_events: int = 0
     runbook_url: str | None = None
     labels: Labels = ()
+    annotations: Labels = ()
 
     @property
     def guarded(self) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import formats
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
@@ -70,10 +71,16 @@ def display_path(path: Path) -> str:
 
 def compile_specs(paths: Sequence[Path]) -> Compilation:
     """Load, validate and model every spec under ``paths``."""
+    return compile_documents(paths)[0]
+
+
+def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document]]:
+    """:func:`compile_specs`, also returning the native documents it built the model from
+    (foreign ones converted: see compiler.formats)."""
     result = Compilation()
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
-    services: list[ServiceSpec] = []
+    loaded: list[Document] = []
     for path in files:
         name = display_path(path)
         result.files.append(name)
@@ -85,16 +92,22 @@ def compile_specs(paths: Sequence[Path]) -> Compilation:
         if not documents:
             result.diagnostics.append(Diagnostic(Location(name, 1), "the file holds no spec"))
             continue
-        for document in documents:
-            spec, found = _build(document)
-            result.diagnostics.extend(found)
-            if spec is not None:
-                services.append(spec)
+        loaded.extend(documents)
+    # Sloth and OpenSLO documents become native ones here; OpenSLO objects refer to each
+    # other across files, so the whole run is converted at once.
+    native, found = formats.to_native(loaded)
+    result.diagnostics.extend(found)
+    services: list[ServiceSpec] = []
+    for document in native:
+        spec, found = _build(document)
+        result.diagnostics.extend(found)
+        if spec is not None:
+            services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
     if result.ok:
         result.specs = SpecSet(tuple(sorted(services, key=lambda s: s.service.name)))
     result.diagnostics.sort(key=lambda d: d.sort_key)
-    return result
+    return result, native
 
 
 def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
@@ -104,10 +117,11 @@ def _build(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
     version = data.get("apiVersion")
     if version != NATIVE_API_VERSION:
         shown = f"'{version}'" if version is not None else "missing"
+        others = "" if str(version).startswith("slo-compiler/") else f" ({formats.SUPPORTED})"
         return None, [
             Diagnostic(
                 document.locate(("apiVersion",)),
-                f"apiVersion {shown}: expected {NATIVE_API_VERSION}",
+                f"apiVersion {shown}: expected {NATIVE_API_VERSION}{others}",
             )
         ]
     found = check(document, "spec-v1.schema.json")

@@ -423,6 +423,7 @@ def _tiers(
                     (*tier_path, "runbook"),
                 ),
                 labels=labels_of(raw.get("labels")),
+                annotations=labels_of(raw.get("annotations")),
             )
         )
     return tuple(tiers)

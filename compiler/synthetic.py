@@ -9,6 +9,7 @@ previews and the release gate's test history all speak one language.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -78,6 +79,9 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
     (N+1 values), each run of missing samples ``_xN`` (N values)."""
     values = series.samples(minutes, step)
     segments: list[str] = []
+    # promtool expands `a+bxN` by adding b N times, so its last value can exceed the next
+    # segment's exact start by a rounding error: for a counter that reads as a reset.
+    reached = -math.inf
     i = 0
     while i < len(values):
         first = values[i]
@@ -95,10 +99,14 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
                     break
                 increment, previous = difference, current
                 j += 1
+            start = _num(max(first, reached) if series.kind == "counter" else first)
             if j - i == 1:
-                segments.append(_num(first))
+                segments.append(start)
             else:
-                segments.append(f"{_num(first)}+{_num(increment or 0.0)}x{j - i - 1}")
+                segments.append(f"{start}+{_num(increment or 0.0)}x{j - i - 1}")
+            reached = float(start)
+            for _ in range(j - i - 1):
+                reached += float(_num(increment or 0.0))
         i = j
     return " ".join(segments)
 
@@ -125,4 +133,6 @@ def openmetrics(
 
 
 def _num(value: float) -> str:
-    return f"{value:.12g}"
+    text = f"{value:.12g}"
+    # Never print a counter lower than it is (rounding down could read as a reset).
+    return text if float(text) >= value else repr(value)

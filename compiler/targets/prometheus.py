@@ -96,17 +96,14 @@ def slo_rule_group(service: Service, slo: SLO) -> dict[str, Any]:
     for metric in (conventions.EVENTS_TOTAL, conventions.EVENTS_BAD):
         expr = f"avg_over_time({series(metric, tile)}[{slo.period}:{tile}])"
         rules.append(_record(metric, expr, series.labels(slo.period)))
-    for window in (*recorded, slo.period):
-        total, bad = (
-            series(conventions.EVENTS_TOTAL, window),
-            series(conventions.EVENTS_BAD, window),
-        )
-        # No traffic is no error: 0, never NaN, so budgets and dashboards stay defined.
-        ratio = f"{bad}\n/ ({total} > 0)\nor 0 * {total}"
-        rules.append(_record(conventions.ERROR_RATIO, ratio, series.labels(window)))
-        budget = burn_rate.format_number(slo.error_budget)
-        burn = f"{series(conventions.ERROR_RATIO, window)} / {budget}"
-        rules.append(_record(conventions.BURN_RATE, burn, series.labels(window)))
+    # One rule each for every window at once: bad and total match one to one on their
+    # labels, window included. No traffic is no error: 0, never NaN.
+    total, bad = series(conventions.EVENTS_TOTAL), series(conventions.EVENTS_BAD)
+    ratio = f"{bad}\n/ ({total} > 0)\nor 0 * {total}"
+    rules.append(_record(conventions.ERROR_RATIO, ratio, series.labels()))
+    budget = burn_rate.format_number(slo.error_budget)
+    burn = f"{series(conventions.ERROR_RATIO)} / {budget}"
+    rules.append(_record(conventions.BURN_RATE, burn, series.labels()))
     rules.append(
         _record(
             conventions.BUDGET_REMAINING,
@@ -283,6 +280,7 @@ def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     if tier.runbook_url:
         annotations["runbook_url"] = tier.runbook_url
     annotations.update(dict(slo.alert_annotations))
+    annotations.update(dict(tier.annotations))
     return annotations
 
 
