@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from compiler import burn_rate
 from compiler.diagnostics import Location
@@ -17,6 +18,9 @@ from compiler.durations import Duration
 from compiler.promql import Selector
 
 Labels = tuple[tuple[str, str], ...]
+
+if TYPE_CHECKING:
+    from compiler.drills import Drill
 
 
 def labels_of(mapping: Mapping[str, str] | None) -> Labels:
@@ -151,6 +155,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    drills: tuple[Drill, ...] = ()  # tabletop drills (compiler/drills.py)
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""

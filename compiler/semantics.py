@@ -10,11 +10,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.drills import AlertSource, Drill, build_drill, slo_alert_sources
 from compiler.durations import Duration
 from compiler.loader import Document, PathKey
 from compiler.model import (
@@ -93,12 +95,55 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         slo = _slo(check, catalog, service, raw, path)
         if slo is not None:
             slos.append(slo)
+    drills = _drills(check, catalog, data.get("scenarios", []), slo_alert_sources(slos))
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
-        service, document.file, metrics, tuple(slos), document.locate(("service", "name"))
+        service,
+        document.file,
+        metrics,
+        tuple(slos),
+        document.locate(("service", "name")),
+        drills=drills,
     )
     return spec, check.diagnostics
+
+
+def _drills(
+    check: Checker, catalog: _Catalog, raw_drills: list[Any], sources: list[AlertSource]
+) -> tuple[Drill, ...]:
+    """The service's tabletop drills (``scenarios:``), checked against its alerts."""
+    drills = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_drills):
+        path: PathKey = ("scenarios", index)
+        if raw["name"] in seen:
+            check.error(
+                (*path, "name"),
+                f"duplicate drill '{raw['name']}' (also scenarios[{seen[raw['name']]}])",
+            )
+            continue
+        seen[raw["name"]] = index
+        drill = build_drill(
+            raw,
+            sources,
+            partial(_report_at, check, path),
+            partial(_check_drill_series, catalog, path),
+            check.document.locate(path),
+        )
+        if drill is not None:
+            drills.append(drill)
+    return tuple(drills)
+
+
+def _report_at(check: Checker, base: PathKey, where: PathKey, message: str) -> None:
+    check.error((*base, *where), message)
+
+
+def _check_drill_series(
+    catalog: _Catalog, base: PathKey, where: PathKey, selector: Selector, counter: bool
+) -> None:
+    catalog.series((*base, *where), selector, (), counter)
 
 
 def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:

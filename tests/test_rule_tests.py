@@ -20,6 +20,7 @@ from compiler import burn_rate, pipeline, promtool, writer
 from compiler.cli import main
 from compiler.durations import Duration
 from compiler.model import SpecSet
+from compiler.outputs import Root
 from compiler.slo_timeline import SloMath, TierMath, Timeline, constant
 from compiler.targets import prometheus, rule_tests
 from compiler.test_scenarios import Scenario
@@ -216,7 +217,7 @@ def test_every_sli_form_reaches_its_records(
 ) -> None:
     """The series synthesized for each SLI form (bad or good selectors, $window queries,
     latency histograms, group_by) are read by the rules as exactly the intended events."""
-    spec = golden_specs.services[0]
+    spec = next(s for s in golden_specs.services if s.service.name == "kitchen-sink")
     groups = []
     for slo in spec.slos:
         healthy = next(s for s in rule_tests.slo_scenarios(slo) if s.kind in ("above", "healthy"))
@@ -242,3 +243,48 @@ def test_every_sli_form_reaches_its_records(
     assert len(document["tests"]) == len(spec.slos) == 5
     result = promtool.test_rules([test_file])
     assert result.ok, result.output
+
+
+TEMPLATED = """
+apiVersion: slo-compiler/v1
+kind: Service
+service: {name: templated, owner: team-test, runbook_base_url: https://runbooks.example/}
+metrics:
+  jobs_total: {type: counter, labels: [queue]}
+  jobs_failed_total: {type: counter, labels: [queue]}
+slos:
+  - name: jobs
+    objective: 99
+    period: 1d
+    group_by: [queue]
+    sli: {ratio: {bad: jobs_failed_total, total: jobs_total}}
+    alerting:
+      annotations: {value: "burning at {{ $value | humanize }}x on {{ $labels.queue }}"}
+      tiers:
+        - {alert: JobsBurn, severity: critical, long_window: 10m, short_window: 1m,
+           burn_factor: 10, for: 2m}
+"""
+
+
+def test_texts_with_value_templates_are_checked_through_alerts(
+    tmp_path: Path, promtool_path: str
+) -> None:
+    """An annotation promtool cannot be told in advance ($value) makes the generated checks
+    compare the ALERTS series (labels) instead, and those pass too."""
+    spec_file = tmp_path / "templated.yaml"
+    spec_file.write_text(TEMPLATED)
+    result = pipeline.compile_specs([spec_file])
+    assert result.ok, result.diagnostics
+    roots = {Root.GENERATED: tmp_path / "generated", Root.DASHBOARDS: tmp_path / "dashboards"}
+    writer.write(writer.plan(pipeline.outputs(result.specs), roots))
+    document = yaml.safe_load((tmp_path / "generated" / "tests" / "templated.test.yml").read_text())
+    groups = document["tests"]
+    assert all("alert_rule_test" not in group for group in groups)
+    assert any(
+        test["expr"].startswith('ALERTS{alertname="JobsBurn"') and test["exp_samples"]
+        for group in groups
+        for test in group.get("promql_expr_test", [])
+    )
+    tested = _slo_test("--generated", str(tmp_path / "generated"))
+    assert tested.exit_code == 0, tested.output
+    assert "PASS slo jobs" in tested.output

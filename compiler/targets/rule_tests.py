@@ -16,6 +16,15 @@ from typing import Any
 
 from compiler import conventions
 from compiler.burn_rate import format_number
+from compiler.drills import (
+    AlertSource,
+    Drill,
+    Expectation,
+    check_minutes,
+    matching_sources,
+    slo_alert_sources,
+)
+from compiler.drills import state as drill_state
 from compiler.durations import Duration
 from compiler.model import SLO, ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
@@ -35,6 +44,7 @@ from compiler.test_scenarios import (
 
 SUBJECT_SEPARATOR = ": "
 _LABEL_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
+_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
 def test_files(specs: SpecSet) -> list[OutputFile]:
@@ -91,7 +101,7 @@ def _untestable_reason(slo: SLO) -> str | None:
 
 
 def service_test_groups(spec: ServiceSpec) -> dict[int, list[dict[str, Any]]]:
-    """promtool test groups per evaluation interval (minutes), SLO by SLO."""
+    """promtool test groups per evaluation interval (minutes): SLO by SLO, then drills."""
     groups: dict[int, list[dict[str, Any]]] = {}
     skipped = {slo.name for slo, _ in untestable(spec)}
     for slo in spec.slos:
@@ -99,7 +109,57 @@ def service_test_groups(spec: ServiceSpec) -> dict[int, list[dict[str, Any]]]:
             continue
         for scenario in slo_scenarios(slo):
             groups.setdefault(scenario.interval, []).append(test_group(spec, slo, scenario))
+    for drill in spec.drills:
+        groups.setdefault(PRECISE_INTERVAL, []).append(drill_group(spec, drill))
     return groups
+
+
+def drill_group(spec: ServiceSpec, drill: Drill) -> dict[str, Any]:
+    """A drill as a promtool test group: its series, and at each checked minute the exact
+    alerts of every name it speaks about."""
+    sources = slo_alert_sources(spec.slos)
+    every_name = list(dict.fromkeys(source.name for source in sources))
+    names = (
+        every_name
+        if any(e.silent and e.alert is None for e in drill.expectations)
+        else list(dict.fromkeys(e.alert for e in drill.expectations if e.alert))
+    )
+    group: dict[str, Any] = {
+        "name": f"drill {drill.name}{SUBJECT_SEPARATOR}{drill.description or drill.name}",
+        "interval": "1m",
+        "input_series": promtool_input(drill.series, drill.minutes),
+    }
+    for minute in check_minutes(drill):
+        for name in names:
+            expected = [
+                (e, drill_state(e, minute))
+                for e in drill.expectations
+                if e.alert == name and not e.silent
+            ]
+            if any(firing is None for _, firing in expected):
+                continue  # between an incident's start and its deadline: either is fine
+            firing = [_drill_alert(spec, sources, e) for e, now in expected if now]
+            rules = [_drill_rule(spec, s) for s in sources if s.name == name]
+            key, check = alert_check(minute, name, firing, rules)
+            group.setdefault(key, []).append(check)
+    return group
+
+
+def _drill_rule(spec: ServiceSpec, source: AlertSource) -> dict[str, Any]:
+    assert source.slo is not None and source.tier is not None
+    slo = source.slo
+    return prometheus.alert_rule(spec.service, slo, source.tier, prometheus.SloSeries(slo))
+
+
+def _drill_alert(
+    spec: ServiceSpec, sources: Sequence[AlertSource], expectation: Expectation
+) -> tuple[dict[str, Any], dict[str, str]]:
+    labels = dict(expectation.labels)
+    assert expectation.alert is not None
+    source = matching_sources(sources, expectation.alert, labels)[0]
+    assert source.slo is not None
+    group = {k: v for k, v in labels.items() if k not in source.tier_labels()}
+    return _drill_rule(spec, source), {**prometheus.SloSeries(source.slo).labels(), **group}
 
 
 def slo_scenarios(slo: SLO) -> tuple[Scenario, ...]:
@@ -132,18 +192,13 @@ def test_group(spec: ServiceSpec, slo: SLO, scenario: Scenario) -> dict[str, Any
             input_series(slo, scenario.lanes, lane_labels), scenario.end
         ),
     }
-    if scenario.alert_checks:
-        group["alert_rule_test"] = [
-            check
-            for alert_check in scenario.alert_checks
-            for check in _alert_checks(spec, slo, alert_check, lane_labels)
-        ]
-    if scenario.record_checks:
-        group["promql_expr_test"] = [
-            test
-            for record_check in scenario.record_checks
-            for test in _record_tests(slo, record_check, lane_labels)
-        ]
+    for alert_check in scenario.alert_checks:
+        for key, check in _alert_checks(spec, slo, alert_check, lane_labels):
+            group.setdefault(key, []).append(check)
+    for record_check in scenario.record_checks:
+        group.setdefault("promql_expr_test", []).extend(
+            _record_tests(slo, record_check, lane_labels)
+        )
     return group
 
 
@@ -167,23 +222,59 @@ def _per_second(kind: EventSeries, total: Fraction, bad: Fraction) -> float:
 
 def _alert_checks(
     spec: ServiceSpec, slo: SLO, check: AlertCheck, lane_labels: Sequence[Mapping[str, str]]
-) -> list[dict[str, Any]]:
-    names = list(dict.fromkeys(tier.alert for tier in slo.tiers))
+) -> list[tuple[str, dict[str, Any]]]:
     series = prometheus.SloSeries(slo)
-    result = []
-    for name in names:
-        expected = [
-            expected_alert(
-                prometheus.alert_rule(spec.service, slo, slo.tiers[tier], series),
-                {**series.labels(), **lane_labels[lane]},
-            )
-            for lane, tier in sorted(check.firing)
-            if slo.tiers[tier].alert == name
-        ]
-        result.append(
-            {"eval_time": _duration(check.minute), "alertname": name, "exp_alerts": expected}
+    rules = [prometheus.alert_rule(spec.service, slo, tier, series) for tier in slo.tiers]
+    firing = [
+        (rules[tier], {**series.labels(), **lane_labels[lane]})
+        for lane, tier in sorted(check.firing)
+    ]
+    return [
+        alert_check(
+            check.minute,
+            name,
+            [(r, labels) for r, labels in firing if r["alert"] == name],
+            [r for r in rules if r["alert"] == name],
         )
-    return result
+        for name in dict.fromkeys(rule["alert"] for rule in rules)
+    ]
+
+
+def alert_check(
+    minute: int,
+    name: str,
+    firing: Sequence[tuple[Mapping[str, Any], Mapping[str, str]]],
+    rules: Sequence[Mapping[str, Any]],
+) -> tuple[str, dict[str, Any]]:
+    """The check that exactly ``firing`` (rule, series labels) alerts named ``name`` fire at
+    ``minute``: an ``alert_rule_test`` with labels and annotations, or, when an annotation of
+    these rules uses a template action other than ``{{ $labels.x }}`` (``$value``, say), a
+    ``promql_expr_test`` on the ``ALERTS`` series, which carries the labels only."""
+    at = _duration(minute)
+    if all(predictable(text) for rule in rules for text in rule.get("annotations", {}).values()):
+        return "alert_rule_test", {
+            "eval_time": at,
+            "alertname": name,
+            "exp_alerts": [expected_alert(rule, labels) for rule, labels in firing],
+        }
+    samples = []
+    for rule, labels in firing:
+        alert_labels = {
+            "alertname": name,
+            "alertstate": "firing",
+            **expected_alert(rule, labels)["exp_labels"],
+        }
+        samples.append({"labels": _labels(alert_labels, "ALERTS"), "value": 1})
+    return "promql_expr_test", {
+        "expr": f'ALERTS{{alertname={quote(name)}, alertstate="firing"}}',
+        "eval_time": at,
+        "exp_samples": samples,
+    }
+
+
+def predictable(text: str) -> bool:
+    """Whether every template action in an annotation is a plain ``{{ $labels.x }}``."""
+    return all(_LABEL_TEMPLATE.fullmatch(action) for action in _ACTION.findall(text))
 
 
 def expected_alert(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
