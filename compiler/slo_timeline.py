@@ -127,14 +127,11 @@ class Timeline:
         minutes = self.end // SAMPLE_STEP + 1
         per_minute: list[tuple[int, int]] = []
         phases = sorted(schedule, key=lambda p: p.start)
-        for minute in range(minutes):
-            current = next((p for p in reversed(phases) if p.start <= minute), None)
-            if current is None:
-                per_minute.append((0, 0))
-            else:
-                per_minute.append(
-                    (int(current.total * self._scale), int(current.bad * self._scale))
-                )
+        bounds = [*(min(p.start, minutes) for p in phases), minutes]
+        per_minute.extend([(0, 0)] * bounds[0])
+        for phase, start, stop in zip(phases, bounds, bounds[1:], strict=False):
+            counts = (int(phase.total * self._scale), int(phase.bad * self._scale))
+            per_minute.extend([counts] * max(stop - start, 0))
         # Counter values at each sample: events counted in the minutes before it.
         total_counter = [0, *accumulate(t for t, _ in per_minute)]
         bad_counter = [0, *accumulate(b for _, b in per_minute)]

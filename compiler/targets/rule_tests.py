@@ -9,9 +9,11 @@ name that fires at the time, with exact labels and annotations, as promtool comp
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from compiler import conventions
@@ -26,12 +28,19 @@ from compiler.drills import (
 )
 from compiler.drills import state as drill_state
 from compiler.durations import Duration
-from compiler.model import SLO, ServiceSpec, SpecSet
+from compiler.model import SLO, Service, ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.promql import quote
 from compiler.series_synthesis import EventSeries, SynthesisError, event_series, group_label_values
 from compiler.slo_timeline import Schedule, SloMath
-from compiler.synthetic import SyntheticSeries, counter, promtool_input
+from compiler.synthetic import (
+    Kind,
+    Point,
+    SyntheticSeries,
+    counter,
+    promtool_input,
+    promtool_values,
+)
 from compiler.targets import prometheus
 from compiler.test_scenarios import (
     LONG_INTERVAL,
@@ -62,6 +71,7 @@ def test_files(specs: SpecSet) -> list[OutputFile]:
                 continue
             header = prometheus.generated_header(spec.source) + (
                 "\nRun: `slo test`, or `promtool test rules` on this file."
+                "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
             )
             if skipped:
                 header += "\nNo generated tests for: " + "; ".join(skipped)
@@ -71,12 +81,25 @@ def test_files(specs: SpecSet) -> list[OutputFile]:
                     {
                         "rule_files": [f"../{conventions.rules_path(spec.service.name)}"],
                         "evaluation_interval": f"{interval}m",
-                        "tests": tests,
+                        "tests": _share_expected_alerts(tests),
                     },
                     header=header,
+                    share_repeated=True,
                 )
             )
     return files
+
+
+def _share_expected_alerts(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same expected alert, wherever it recurs, as one object (written once)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        for check in group.get("alert_rule_test", []):
+            check["exp_alerts"] = [
+                seen.setdefault(json.dumps(alert, sort_keys=True), alert)
+                for alert in check["exp_alerts"]
+            ]
+    return groups
 
 
 def untestable(spec: ServiceSpec) -> list[tuple[SLO, str]]:
@@ -147,8 +170,7 @@ def drill_group(spec: ServiceSpec, drill: Drill) -> dict[str, Any]:
 
 def _drill_rule(spec: ServiceSpec, source: AlertSource) -> dict[str, Any]:
     assert source.slo is not None and source.tier is not None
-    slo = source.slo
-    return prometheus.alert_rule(spec.service, slo, source.tier, prometheus.SloSeries(slo))
+    return slo_alert_rules(spec.service, source.slo)[source.slo.tiers.index(source.tier)]
 
 
 def _drill_alert(
@@ -188,12 +210,14 @@ def test_group(spec: ServiceSpec, slo: SLO, scenario: Scenario) -> dict[str, Any
     group: dict[str, Any] = {
         "name": f"{subject(slo)}{SUBJECT_SEPARATOR}{title}",
         "interval": "1m",
-        "input_series": promtool_input(
-            input_series(slo, scenario.lanes, lane_labels), scenario.end
-        ),
+        "input_series": [
+            {"series": one.selector, "values": _values(one.kind, one.shape, scenario.end)}
+            for one in input_series(slo, scenario.lanes, lane_labels)
+        ],
     }
+    rules = slo_alert_rules(spec.service, slo)
     for alert_check in scenario.alert_checks:
-        for key, check in _alert_checks(spec, slo, alert_check, lane_labels):
+        for key, check in _alert_checks(slo, rules, alert_check, lane_labels):
             group.setdefault(key, []).append(check)
     for record_check in scenario.record_checks:
         group.setdefault("promql_expr_test", []).extend(
@@ -215,16 +239,31 @@ def input_series(
     return series
 
 
+@lru_cache(maxsize=64)
+def slo_alert_rules(service: Service, slo: SLO) -> tuple[dict[str, Any], ...]:
+    """The alert rules of an SLO's tiers, rendered once (read only)."""
+    series = prometheus.SloSeries(slo)
+    return tuple(prometheus.alert_rule(service, slo, tier, series) for tier in slo.tiers)
+
+
+@lru_cache(maxsize=4096)
+def _values(kind: Kind, shape: tuple[Point, ...], minutes: int) -> str:
+    """promtool's notation for a shape (SLOs with the same math share their shapes)."""
+    return promtool_values(SyntheticSeries("", (), shape, kind), minutes)
+
+
 def _per_second(kind: EventSeries, total: Fraction, bad: Fraction) -> float:
     count = {"total": total, "good": total - bad, "bad": bad, "none": Fraction(0)}[kind.share]
     return float(count / 60)
 
 
 def _alert_checks(
-    spec: ServiceSpec, slo: SLO, check: AlertCheck, lane_labels: Sequence[Mapping[str, str]]
+    slo: SLO,
+    rules: Sequence[dict[str, Any]],
+    check: AlertCheck,
+    lane_labels: Sequence[Mapping[str, str]],
 ) -> list[tuple[str, dict[str, Any]]]:
     series = prometheus.SloSeries(slo)
-    rules = [prometheus.alert_rule(spec.service, slo, tier, series) for tier in slo.tiers]
     firing = [
         (rules[tier], {**series.labels(), **lane_labels[lane]})
         for lane, tier in sorted(check.firing)
