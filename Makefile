@@ -35,6 +35,7 @@ typecheck: venv
 
 bench: venv tools
 	$(BIN)/python bench/compile_bench.py
+	$(BIN)/python bench/history_bench.py
 
 venv: $(STAMP)
 

@@ -1,4 +1,4 @@
-"""The ``slo`` command line: validate, compile, convert, test.
+"""The ``slo`` command line: validate, compile, convert, test, preview.
 
 Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own).
 """
@@ -14,12 +14,14 @@ import click
 
 from compiler import formats, pipeline, promtool, test_runner, writer
 from compiler.diagnostics import Severity
+from compiler.local_prometheus import PrometheusError
 from compiler.outputs import Root
 from compiler.targets import rule_formats
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
 DEFAULT_DASHBOARDS = Path("dashboards")
+DEFAULT_PREVIEW = Path("preview")
 
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
 
@@ -223,4 +225,41 @@ def test(generated: Path, match: str | None, jobs: int | None) -> None:
         f"{time.monotonic() - started:.1f}s)"
     )
     if failed:
+        sys.exit(1)
+
+
+@main.command()
+@_paths
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Only this service's dashboards (and the overview); repeatable.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_PREVIEW,
+    show_default=True,
+    help="Directory for the PNG files.",
+)
+def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> None:
+    """Draw every dashboard to PNG from a real Prometheus over a synthetic incident."""
+    from compiler import preview as previews  # matplotlib loads only for this command
+
+    result = _compile(paths)
+    known = {spec.service.name for spec in result.specs.services}
+    unknown = sorted(set(services) - known)
+    if unknown:
+        click.echo(f"unknown service(s): {', '.join(unknown)}", err=True)
+        sys.exit(1)
+    try:
+        drawn = previews.preview(result.specs, out, services)
+    except (PrometheusError, promtool.PromtoolMissing) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for one in drawn:
+        click.echo(f"wrote {one.path} ({one.title}: {one.panels} panels)")
+    if not drawn:
+        click.echo("no dashboards to draw", err=True)
         sys.exit(1)

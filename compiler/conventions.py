@@ -45,12 +45,17 @@ BURN_RATE = "slo:burn_rate:ratio"  # error ratio / error budget over the window
 
 # Per SLO and group, over the period.
 BUDGET_REMAINING = "slo:error_budget_remaining:ratio"  # 1 - period error ratio / budget
+# Per SLO and group, over the period tile (window="1h"): share of the period's error budget
+# the tile's bad events consume per second. Summed over time it draws budget consumed
+# against the constant-burn line (dashboards).
+BUDGET_CONSUMPTION = "slo:error_budget_consumption:rate"
 
 # Per SLO (no group labels): constants that dashboards and the gate join against.
 OBJECTIVE = "slo:objective:ratio"
 ERROR_BUDGET = "slo:error_budget:ratio"
 PERIOD = "slo:period:seconds"
 INFO = "slo:info"  # value 1; labels describe the SLO (objective, period, owner, group_by)
+WINDOW_SECONDS = "slo:window:seconds"  # per recorded window: its length, to turn rates into counts
 
 # Per SLO and tier (labels alert, severity, long_window, short_window).
 TIER_BURN_FACTOR = "slo:alert_burn_factor:ratio"  # the tier's burn-rate threshold
@@ -99,6 +104,33 @@ def ruler_namespace_path(service: str) -> str:
 def converted_spec_path(service: str) -> str:
     """Native spec `slo convert` writes for one service, relative to its output directory."""
     return f"{service}.yaml"
+
+
+# Grafana dashboards: uids are at most 40 characters of [a-zA-Z0-9_-]. A service's SLO
+# dashboard is "slo-" and the service name (cut to 40, so the overview can build the link
+# from the service label in PromQL); declared dashboards join service and name with "_",
+# which names cannot contain, so no two kinds of uid can coincide.
+GRAFANA_UID_MAX = 40
+SLO_DASHBOARD_UID_PREFIX = "slo-"
+OVERVIEW_DASHBOARD_UID = "slos-overview"
+GRAFANA_PROVISIONING_PATH = "grafana/dashboards.yaml"
+# Where the provisioning file expects dashboards/ inside the Grafana host or container.
+GRAFANA_DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards/slo-compiler"
+
+
+def slo_dashboard_uid(service: str) -> str:
+    """uid of a service's SLO dashboard."""
+    return (SLO_DASHBOARD_UID_PREFIX + service)[:GRAFANA_UID_MAX]
+
+
+def declared_dashboard_uid(service: str, name: str) -> str:
+    """uid of a dashboard a service spec declares."""
+    return f"{service}_{name}"[:GRAFANA_UID_MAX]
+
+
+def dashboard_path(uid: str) -> str:
+    """File of a dashboard, relative to the dashboards directory."""
+    return f"{uid}.json"
 
 
 def camel_case(name: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from typing import Any
 import yaml
 
 from compiler import promql, promtool
+from compiler.durations import Duration
 from compiler.synthetic import SyntheticSeries, openmetrics
 
 PROMETHEUS_HINT = "install Debian's 'prometheus' package (make tools does it)"
@@ -224,6 +226,40 @@ def _produces(rule: dict[str, Any], selector: promql.Selector) -> bool:
     )
 
 
+_CONSTANT = re.compile(r"^\s*vector\(\s*(?P<value>[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\)\s*$")
+
+
+def _constant_samples(
+    rules: Sequence[dict[str, Any]], start: int, end: int, step: int
+) -> list[str]:
+    """OpenMetrics lines for rules whose expression is ``vector(<number>)``, at every step."""
+    lines: list[str] = []
+    for rule in rules:
+        value = _CONSTANT.match(rule["expr"])
+        assert value is not None
+        labels = ",".join(
+            f"{k}={promql.quote(str(v))}" for k, v in sorted((rule.get("labels") or {}).items())
+        )
+        name = f"{rule['record']}{{{labels}}}"
+        lines.extend(f"{name} {value['value']} {t}" for t in range(start, end + 1, step))
+    return lines
+
+
+def _add_blocks(server: LocalPrometheus, lines: list[str]) -> None:
+    """OpenMetrics ``lines`` (each series' samples together, in time order) as blocks."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "samples.om"
+        source.write_text("\n".join(lines) + "\n# EOF\n")
+        output = Path(scratch) / "blocks"
+        result = promtool.run(
+            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
+        )
+        if not result.ok:
+            raise PrometheusError(f"backfilling samples failed: {result.output}")
+        for block in sorted(output.iterdir()):
+            shutil.move(str(block), server.data_dir / block.name)
+
+
 def backfill_rules(
     server: LocalPrometheus,
     rule_files: Sequence[Path],
@@ -233,34 +269,144 @@ def backfill_rules(
 ) -> int:
     """Backfill every recording rule's history into the server's data, level by level.
 
-    Returns the number of levels. The server is restarted after each level.
+    Returns the number of levels. The server is restarted after each level. Rules that
+    record a constant (``vector(0.999)``, most meta series) are written directly as
+    samples: promtool would write blocks per rule and time chunk for each of them, which
+    made the first level the slowest by far.
     """
     levels = recording_levels(rule_files)
+    step = Duration.parse(interval).seconds
     for depth, document in enumerate(levels, start=1):
-        with tempfile.TemporaryDirectory() as scratch:
-            rules = Path(scratch) / f"level{depth}.rules.yml"
-            rules.write_text(yaml.safe_dump(document, sort_keys=False))
-            output = Path(scratch) / "blocks"
-            result = promtool.run(
-                [
-                    "tsdb",
-                    "create-blocks-from",
-                    "rules",
-                    "--quiet",
-                    f"--url={server.url}",
-                    f"--start={start}",
-                    f"--end={end}",
-                    f"--eval-interval={interval}",
-                    f"--output-dir={output}",
-                    str(rules),
-                ]
-            )
-            if not result.ok:
-                raise PrometheusError(f"backfilling rules (level {depth}) failed: {result.output}")
-            for block in sorted(output.iterdir()):
-                shutil.move(str(block), server.data_dir / block.name)
+        constants = [
+            r for g in document["groups"] for r in g["rules"] if _CONSTANT.match(r["expr"])
+        ]
+        if constants:
+            _add_blocks(server, _constant_samples(constants, start, end, step))
+        groups = [
+            {**group, "rules": [r for r in group["rules"] if not _CONSTANT.match(r["expr"])]}
+            for group in document["groups"]
+        ]
+        groups = [group for group in groups if group["rules"]]
+        if groups:
+            _evaluate_level(server, {"groups": groups}, depth, start, end, interval)
         server.restart()
     return len(levels)
+
+
+def _evaluate_level(
+    server: LocalPrometheus,
+    document: dict[str, Any],
+    depth: int,
+    start: int,
+    end: int,
+    interval: str,
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        rules = Path(scratch) / f"level{depth}.rules.yml"
+        rules.write_text(yaml.safe_dump(document, sort_keys=False))
+        output = Path(scratch) / "blocks"
+        result = promtool.run(
+            [
+                "tsdb",
+                "create-blocks-from",
+                "rules",
+                "--quiet",
+                f"--url={server.url}",
+                f"--start={start}",
+                f"--end={end}",
+                f"--eval-interval={interval}",
+                f"--output-dir={output}",
+                str(rules),
+            ]
+        )
+        if not result.ok:
+            raise PrometheusError(f"backfilling rules (level {depth}) failed: {result.output}")
+        for block in sorted(output.iterdir()):
+            shutil.move(str(block), server.data_dir / block.name)
+
+
+def _alerting_rules(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
+    return [
+        rule
+        for path in rule_files
+        for group in (yaml.safe_load(Path(path).read_text()) or {}).get("groups", [])
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+
+
+_LABEL_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
+
+
+def _expand_labels(text: str, labels: dict[str, str]) -> str:
+    return _LABEL_TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), text)
+
+
+def alert_samples(
+    rule: dict[str, Any], result: Sequence[dict[str, Any]], interval: int
+) -> Iterator[tuple[dict[str, str], int]]:
+    """(labels, timestamp) of every ALERTS sample Prometheus writes for ``rule``, given the
+    range-query ``result`` of its expression at every evaluation.
+
+    An alert is pending from the first evaluation its expression returns a series, firing
+    once it has been for ``for``, and inactive (no sample) after an evaluation without it.
+    Label templates may use ``{{ $labels.x }}``, nothing else (values change every sample).
+    """
+    hold = Duration.parse(rule["for"]).seconds if rule.get("for") else 0
+    for series in result:
+        found = {k: v for k, v in series["metric"].items() if k != "__name__"}
+        labels = dict(found)
+        for name, value in (rule.get("labels") or {}).items():
+            text = _expand_labels(str(value), found)
+            if "{{" in text:
+                raise PrometheusError(f"alert {rule['alert']}: label {name} cannot be replayed")
+            labels[name] = text
+        labels = {k: v for k, v in labels.items() if v != ""}
+        labels["alertname"] = rule["alert"]
+        active_since: int | None = None
+        previous: int | None = None
+        for stamp, _ in series["values"]:
+            now = int(float(stamp))
+            if previous is None or now - previous > interval:
+                active_since = now
+            assert active_since is not None
+            state = "firing" if now - active_since >= hold else "pending"
+            yield {**labels, "alertstate": state}, now
+            previous = now
+
+
+def backfill_alerts(
+    server: LocalPrometheus, rule_files: Sequence[Path], start: int, end: int, interval: int = 60
+) -> int:
+    """Write the ``ALERTS`` history the alerting rules would have produced; returns samples.
+
+    promtool backfills recording rules only, so the alert expressions are evaluated over
+    the (already backfilled) history with range queries and their results replayed with
+    Prometheus's pending/firing rules, then written as blocks; the server is restarted.
+    """
+    lines: list[str] = []
+    for rule in _alerting_rules(rule_files):
+        result = server.get(
+            "/api/v1/query_range",
+            query=rule["expr"],
+            start=str(start),
+            end=str(end),
+            step=str(interval),
+        )["result"]
+        for labels, stamp in alert_samples(rule, result, interval):
+            inner = ",".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items()))
+            lines.append(f"ALERTS{{{inner}}} 1 {stamp}")
+    if not lines:
+        return 0
+    # OpenMetrics wants each series' samples together and in time order.
+    _add_blocks(server, sorted(lines, key=_series_then_time))
+    server.restart()
+    return len(lines)
+
+
+def _series_then_time(line: str) -> tuple[str, int]:
+    series, _, stamp = line.rsplit(" ", 2)
+    return series, int(stamp)
 
 
 @contextlib.contextmanager
@@ -270,11 +416,14 @@ def server_with_history(
     series: Sequence[SyntheticSeries],
     minutes: float,
     end: int | None = None,
+    alert_history: bool = False,
 ) -> Iterator[LocalPrometheus]:
     """A running server whose raw series and recorded rules cover ``minutes`` until ``end``.
 
     ``end`` defaults to now (rounded down to the minute), so the server's own rule
-    evaluation carries on where the history stops. The server is stopped on exit.
+    evaluation carries on where the history stops. With ``alert_history`` the ``ALERTS``
+    series the alerting rules would have written are backfilled too. The server is
+    stopped on exit.
     """
     end = end if end is not None else int(time.time()) // 60 * 60
     start = end - int(minutes * 60)
@@ -284,6 +433,8 @@ def server_with_history(
     server.start()
     try:
         backfill_rules(server, rule_files, start, end)
+        if alert_history:
+            backfill_alerts(server, rule_files, start, end)
         yield server
     finally:
         server.stop()

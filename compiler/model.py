@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from compiler import burn_rate
+from compiler.dashboard_model import DeclaredDashboard
 from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
@@ -156,6 +157,7 @@ class ServiceSpec:
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
     drills: tuple[Drill, ...] = ()  # tabletop drills (compiler/drills.py)
+    dashboards: tuple[DeclaredDashboard, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""

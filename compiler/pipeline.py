@@ -11,20 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import formats
+from compiler.dashboard_semantics import uid_clashes
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import prometheus, rule_tests
+from compiler.targets import grafana, prometheus, rule_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
-TARGETS: tuple[Target, ...] = (prometheus.rule_files, rule_tests.test_files)
+TARGETS: tuple[Target, ...] = (
+    prometheus.rule_files,
+    rule_tests.test_files,
+    grafana.dashboard_files,
+)
 
 
 @dataclass
@@ -144,7 +149,7 @@ def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
             )
         else:
             first[name] = spec
-    return problems
+    return problems + uid_clashes(first.values())
 
 
 def outputs(specs: SpecSet) -> list[OutputFile]:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions
+from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.drills import AlertSource, Drill, build_drill, slo_alert_sources
 from compiler.durations import Duration
@@ -96,6 +97,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         if slo is not None:
             slos.append(slo)
     drills = _drills(check, catalog, data.get("scenarios", []), slo_alert_sources(slos))
+    dashboards = build_dashboards(check, catalog, service.name, data.get("dashboards", []))
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
@@ -105,6 +107,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         tuple(slos),
         document.locate(("service", "name")),
         drills=drills,
+        dashboards=dashboards,
     )
     return spec, check.diagnostics
 

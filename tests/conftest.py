@@ -61,3 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """Whether golden files are rewritten instead of compared (`pytest --update-golden`)."""
     return bool(request.config.getoption("--update-golden"))
+
+
+# A real Prometheus with synthetic incident history, shared by the whole session.
+from tests.prometheus_history import prometheus_history  # noqa: E402, F401

@@ -111,12 +111,39 @@ def slo_rule_group(service: Service, slo: SLO) -> dict[str, Any]:
             series.labels(slo.period),
         )
     )
+    rules.append(
+        _record(
+            conventions.BUDGET_CONSUMPTION,
+            budget_consumption_expr(slo, series, tile),
+            series.labels(tile),
+        )
+    )
     rules.extend(_meta_rules(service, slo, series))
+    # Window lengths as one constant table (one series per window), not one rule each.
+    lengths = "\nor ".join(
+        f'label_replace(vector({w.seconds}), "{conventions.WINDOW_LABEL}", "{w}", "", "")'
+        for w in (*recorded, slo.period)
+    )
+    rules.append(_record(conventions.WINDOW_SECONDS, lengths, series.labels()))
     for tier in slo.tiers:
         rules.extend(_tier_meta_rules(tier, series))
     for tier in slo.tiers:
         rules.append(alert_rule(service, slo, tier, series))
     return {"name": conventions.rule_group_name(slo.service, slo.name), "rules": rules}
+
+
+def budget_consumption_expr(slo: SLO, series: SloSeries, tile: Duration) -> str:
+    """Share of the period's error budget that the tile's bad events consume per second.
+
+    The budget in events is ``budget * events over the period``, so the shares of the
+    tiles that make up the period add up to ``1 - budget remaining``.
+    """
+    bad = series(conventions.EVENTS_BAD, tile)
+    total = series(conventions.EVENTS_TOTAL, slo.period)
+    budget_seconds = burn_rate.format_number(slo.error_budget * slo.period.seconds)
+    # group_left keeps the left side's window label (one-to-one matching would drop it).
+    ignoring = f"ignoring ({conventions.WINDOW_LABEL}) group_left ()"
+    return f"{bad}\n/ {ignoring} ({total} > 0)\n/ {budget_seconds}\nor 0 * {bad}"
 
 
 def total_events_expr(slo: SLO, window: Duration) -> str:
