@@ -76,14 +76,12 @@ def rules_path(service: str) -> str:
     return f"prometheus/{service}.rules.yml"
 
 
-def tests_path(service: str) -> str:
-    """Rule tests of one service evaluated every minute, relative to the output directory."""
-    return f"tests/{service}.test.yml"
-
-
-def long_tests_path(service: str) -> str:
-    """Rule tests of one service's long windows, evaluated every 5 minutes."""
-    return f"tests/{service}.long.test.yml"
+def tests_path(service: str, interval: Duration | None = None) -> str:
+    """Rule tests of one service, relative to the output directory: those evaluated every
+    minute, or every ``interval`` (``tests/<service>.every-5m.test.yml``)."""
+    if interval is None or interval.seconds == 60:
+        return f"tests/{service}.test.yml"
+    return f"tests/{service}.every-{interval}.test.yml"
 
 
 def prometheus_rule_path(service: str) -> str:

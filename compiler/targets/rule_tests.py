@@ -1,7 +1,7 @@
 """promtool unit tests for every SLO, generated from the same model as its rules.
 
 Per service, ``tests/<service>.test.yml`` holds the scenarios checked every minute and, when
-a tier's long window is longer than 6h, ``tests/<service>.long.test.yml`` those checked
+a tier's long window is longer than 6h, ``tests/<service>.every-5m.test.yml`` those checked
 every 5 minutes (docs/testing.md). Each test group is named ``slo <name>: <what it shows>``;
 ``slo test`` reports per SLO from that prefix. Expected alerts list every alert of the
 name that fires at the time, with exact labels and annotations, as promtool compares them.
@@ -57,18 +57,14 @@ _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
 def test_files(specs: SpecSet) -> list[OutputFile]:
-    """The rule tests of every service: a precise file, and a long one when needed."""
+    """The rule tests of every service, a file per evaluation interval its scenarios use."""
     files = []
     for spec in specs.services:
         groups = service_test_groups(spec)
         skipped = [f"slo {slo.name}: {reason}" for slo, reason in untestable(spec)]
-        for interval, path in (
-            (PRECISE_INTERVAL, conventions.tests_path(spec.service.name)),
-            (LONG_INTERVAL, conventions.long_tests_path(spec.service.name)),
-        ):
-            tests = groups.get(interval, [])
-            if not tests:
-                continue
+        for interval in sorted(groups):
+            path = conventions.tests_path(spec.service.name, Duration(interval * 60))
+            tests = groups[interval]
             header = prometheus.generated_header(spec.source) + (
                 "\nRun: `slo test`, or `promtool test rules` on this file."
                 "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
@@ -80,7 +76,7 @@ def test_files(specs: SpecSet) -> list[OutputFile]:
                     path,
                     {
                         "rule_files": [f"../{conventions.rules_path(spec.service.name)}"],
-                        "evaluation_interval": f"{interval}m",
+                        "evaluation_interval": str(Duration(interval * 60)),
                         "tests": _share_expected_alerts(tests),
                     },
                     header=header,
