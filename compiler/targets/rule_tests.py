@@ -43,7 +43,6 @@ from compiler.synthetic import (
 )
 from compiler.targets import prometheus
 from compiler.test_scenarios import (
-    LONG_INTERVAL,
     PRECISE_INTERVAL,
     AlertCheck,
     RecordCheck,
