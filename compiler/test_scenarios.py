@@ -32,6 +32,7 @@ from fractions import Fraction
 from functools import lru_cache, partial
 from typing import Literal
 
+from compiler.durations import Duration
 from compiler.slo_timeline import Schedule, SloMath, TierMath, Timeline, constant
 
 PRECISE_INTERVAL = 1  # minutes between evaluations in the precise test file
@@ -480,12 +481,7 @@ def _ceil(minutes: int, step: int) -> int:
 
 def _minutes(minutes: int) -> str:
     """``95`` → ``1h35m``."""
-    if minutes <= 0:
-        return "0m"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    text = (f"{days}d" if days else "") + (f"{hours}h" if hours else "")
-    return text + (f"{mins}m" if mins or not text else "")
+    return str(Duration(minutes * 60)) if minutes > 0 else "0m"
 
 
 def _percent(ratio: Fraction) -> str:
