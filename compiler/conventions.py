@@ -21,6 +21,9 @@ SEVERITY_LABEL = "severity"
 LONG_WINDOW_LABEL = "long_window"
 SHORT_WINDOW_LABEL = "short_window"
 ALERT_LABEL = "alert"
+# Names the telemetry pipeline an alert's data arrives through (absent: scraped directly);
+# Alertmanager inhibits such alerts while the pipeline is reported down.
+TELEMETRY_LABEL = "telemetry"
 
 # Labels a spec may not set itself because the compiler owns them.
 RESERVED_LABELS = frozenset(
@@ -32,6 +35,7 @@ RESERVED_LABELS = frozenset(
         LONG_WINDOW_LABEL,
         SHORT_WINDOW_LABEL,
         ALERT_LABEL,
+        TELEMETRY_LABEL,
         "alertname",
         "le",
     }
@@ -144,3 +148,17 @@ def default_alert_name(service: str, slo: str) -> str:
 def slug(text: str) -> str:
     """A lower-case anchor for a runbook link (``HighErrorRate`` → ``higherrorrate``)."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# Signals: the value of `telemetry:` that means "scraped by Prometheus itself, no pipeline".
+DIRECT_TELEMETRY = "direct"
+
+
+def signal_rule_group_name(service: str) -> str:
+    """Rule group of one service's signals (in the service's rule file, after its SLOs)."""
+    return f"signal:{service}"
+
+
+# Alertmanager: the generated configuration, and the receiver that drops what it gets.
+ALERTMANAGER_PATH = "alertmanager/alertmanager.yml"
+DISCARD_RECEIVER = "blackhole"

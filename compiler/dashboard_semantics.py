@@ -32,7 +32,7 @@ from compiler.model import Metric, ServiceSpec
 from compiler.promql import PromQLError, Selector, parse_selector
 
 if TYPE_CHECKING:
-    from compiler.semantics import Checker, _Catalog
+    from compiler.semantics import Catalog, Checker
 
 # The fields each kind reads its series from.
 _SIDES = {
@@ -46,7 +46,7 @@ _DEFAULT_UNITS = {RATE: "cps", INCREASE: "short", RATIO: "percentunit", VALUE: "
 
 
 def build_dashboards(
-    check: Checker, catalog: _Catalog, service: str, raw: list[dict[str, Any]]
+    check: Checker, catalog: Catalog, service: str, raw: list[dict[str, Any]]
 ) -> tuple[DeclaredDashboard, ...]:
     """The dashboards of one service, checked against its metric catalog."""
     dashboards = []
@@ -88,7 +88,7 @@ def build_dashboards(
 
 
 def _panel(
-    check: Checker, catalog: _Catalog, raw: dict[str, Any], path: PathKey
+    check: Checker, catalog: Catalog, raw: dict[str, Any], path: PathKey
 ) -> DeclaredPanel | None:
     kind = raw["kind"]
     ok = True
@@ -151,7 +151,7 @@ def _panel(
 
 def _series(
     check: Checker,
-    catalog: _Catalog,
+    catalog: Catalog,
     kind: str,
     text: str,
     by: tuple[str, ...],
@@ -239,7 +239,7 @@ def _thresholds(
 
 def _variables(
     check: Checker,
-    catalog: _Catalog,
+    catalog: Catalog,
     labels: list[str],
     panels: list[DeclaredPanel],
     path: PathKey,
@@ -266,7 +266,7 @@ def _variables(
     return tuple(variables) if ok else None
 
 
-def _filtered(panel: DeclaredPanel, catalog: _Catalog, labels: list[str]) -> DeclaredPanel:
+def _filtered(panel: DeclaredPanel, catalog: Catalog, labels: list[str]) -> DeclaredPanel:
     """The panel, knowing which variables filter it (those all its series carry)."""
     carried = [set(m.labels) for s in panel.selectors if (m := catalog.resolve(s.metric)[0])]
     applies = tuple(label for label in labels if all(label in c for c in carried))

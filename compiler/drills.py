@@ -30,6 +30,7 @@ from compiler.diagnostics import Location
 from compiler.durations import Duration, DurationError
 from compiler.model import SLO, Labels, Tier, labels_of
 from compiler.promql import PromQLError, Selector, parse_selector
+from compiler.signal_model import Signal
 from compiler.synthetic import Point, SyntheticSeries, counter, gauge
 
 _STEP = re.compile(
@@ -72,12 +73,14 @@ class Drill:
 
 @dataclass(frozen=True)
 class AlertSource:
-    """An alert rule a drill can expect: which labels tell its groups apart."""
+    """An alert rule a drill can expect (an SLO's tier or a signal): which labels tell its
+    groups apart."""
 
     name: str
     group_by: tuple[str, ...]
     slo: SLO | None = None
     tier: Tier | None = None
+    signal: Signal | None = None
 
     def tier_labels(self) -> dict[str, str]:
         """The labels that tell tiers sharing an alert name apart."""
@@ -93,6 +96,11 @@ class AlertSource:
 def slo_alert_sources(slos: Sequence[SLO]) -> list[AlertSource]:
     """Every burn-rate alert of these SLOs, one per tier."""
     return [AlertSource(tier.alert, slo.group_by, slo, tier) for slo in slos for tier in slo.tiers]
+
+
+def signal_alert_sources(signals: Sequence[Signal]) -> list[AlertSource]:
+    """Every signal's alert."""
+    return [AlertSource(signal.name, signal.group_by, signal=signal) for signal in signals]
 
 
 def matching_sources(

@@ -18,6 +18,10 @@ from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
 
+if TYPE_CHECKING:  # the signal and routing models import this module's basic types
+    from compiler.routing_model import Routing
+    from compiler.signal_model import Signal
+
 Labels = tuple[tuple[str, str], ...]
 
 if TYPE_CHECKING:
@@ -38,6 +42,7 @@ class Service:
     description: str = ""
     runbook_base_url: str | None = None
     labels: Labels = ()
+    telemetry: str | None = None  # pipeline the service's metrics arrive through (None: direct)
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,7 @@ class ServiceSpec:
     location: Location = field(default=Location(""), compare=False)
     drills: tuple[Drill, ...] = ()  # tabletop drills (compiler/drills.py)
     dashboards: tuple[DeclaredDashboard, ...] = ()
+    signals: tuple[Signal, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""
@@ -169,8 +175,14 @@ class SpecSet:
     """All services compiled together, in a stable order (by service name)."""
 
     services: tuple[ServiceSpec, ...] = ()
+    routing: Routing | None = None
 
     @property
     def slos(self) -> tuple[SLO, ...]:
         """Every SLO of every service."""
         return tuple(slo for spec in self.services for slo in spec.slos)
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """Every signal of every service."""
+        return tuple(signal for spec in self.services for signal in spec.signals)

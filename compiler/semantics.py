@@ -17,7 +17,13 @@ from urllib.parse import urljoin
 from compiler import burn_rate, conventions
 from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.drills import AlertSource, Drill, build_drill, slo_alert_sources
+from compiler.drills import (
+    AlertSource,
+    Drill,
+    build_drill,
+    signal_alert_sources,
+    slo_alert_sources,
+)
 from compiler.durations import Duration
 from compiler.loader import Document, PathKey
 from compiler.model import (
@@ -42,7 +48,7 @@ from compiler.promql import (
     substitute_window,
 )
 
-_HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
 class Checker:
@@ -79,11 +85,12 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         description=raw_service.get("description", ""),
         runbook_base_url=raw_service.get("runbook_base_url"),
         labels=labels_of(raw_service.get("labels")),
+        telemetry=pipeline_name(raw_service.get("telemetry")),
     )
     metrics = tuple(
         _metric(check, name, raw) for name, raw in sorted(data.get("metrics", {}).items())
     )
-    catalog = _Catalog(check, metrics)
+    catalog = Catalog(check, metrics)
     slos = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(data.get("slos", [])):
@@ -96,8 +103,13 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         slo = _slo(check, catalog, service, raw, path)
         if slo is not None:
             slos.append(slo)
-    drills = _drills(check, catalog, data.get("scenarios", []), slo_alert_sources(slos))
     dashboards = build_dashboards(check, catalog, service.name, data.get("dashboards", []))
+    # Signals build on this module's checks (Checker, Catalog), hence the late import.
+    from compiler.signal_checks import build_signals
+
+    signals = build_signals(check, catalog, service, data.get("signals", []), slos)
+    sources = [*slo_alert_sources(slos), *signal_alert_sources(signals)]
+    drills = _drills(check, catalog, data.get("scenarios", []), sources)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
@@ -108,12 +120,13 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         document.locate(("service", "name")),
         drills=drills,
         dashboards=dashboards,
+        signals=signals,
     )
     return spec, check.diagnostics
 
 
 def _drills(
-    check: Checker, catalog: _Catalog, raw_drills: list[Any], sources: list[AlertSource]
+    check: Checker, catalog: Catalog, raw_drills: list[Any], sources: list[AlertSource]
 ) -> tuple[Drill, ...]:
     """The service's tabletop drills (``scenarios:``), checked against its alerts."""
     drills = []
@@ -144,14 +157,14 @@ def _report_at(check: Checker, base: PathKey, where: PathKey, message: str) -> N
 
 
 def _check_drill_series(
-    catalog: _Catalog, base: PathKey, where: PathKey, selector: Selector, counter: bool
+    catalog: Catalog, base: PathKey, where: PathKey, selector: Selector, counter: bool
 ) -> None:
     catalog.series((*base, *where), selector, (), counter)
 
 
 def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:
     path: PathKey = ("metrics", name)
-    if raw["type"] == "histogram" and name.endswith(_HISTOGRAM_SUFFIXES):
+    if raw["type"] == "histogram" and name.endswith(HISTOGRAM_SUFFIXES):
         check.error(
             path, f"declare the histogram by its base name, without '{name.rsplit('_', 1)[1]}'"
         )
@@ -166,7 +179,7 @@ def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:
     )
 
 
-class _Catalog:
+class Catalog:
     """The spec's declared series; checks names and labels when the spec declares any."""
 
     def __init__(self, check: Checker, metrics: tuple[Metric, ...]) -> None:
@@ -181,7 +194,7 @@ class _Catalog:
         """The declared metric a series belongs to (``x_bucket`` → histogram ``x``)."""
         if series in self.metrics:
             return self.metrics[series], ""
-        for suffix in _HISTOGRAM_SUFFIXES:
+        for suffix in HISTOGRAM_SUFFIXES:
             base = series.removesuffix(suffix)
             if base != series and base in self.metrics:
                 return self.metrics[base], suffix
@@ -219,14 +232,14 @@ class _Catalog:
 
 
 def _slo(
-    check: Checker, catalog: _Catalog, service: Service, raw: dict[str, Any], path: PathKey
+    check: Checker, catalog: Catalog, service: Service, raw: dict[str, Any], path: PathKey
 ) -> SLO | None:
     objective = (
         Decimal(repr(raw["objective"]))
         if isinstance(raw["objective"], float)
         else (Decimal(raw["objective"]))
     )
-    period = _duration(check, (*path, "period"), raw.get("period")) or burn_rate.DEFAULT_PERIOD
+    period = parse_duration(check, (*path, "period"), raw.get("period")) or burn_rate.DEFAULT_PERIOD
     if period < conventions.PERIOD_TILE:
         check.error((*path, "period"), f"a period must be at least {conventions.PERIOD_TILE}")
     group_by = tuple(raw.get("group_by", []))
@@ -261,12 +274,18 @@ def _slo(
         group_by=group_by,
         tiers=tiers,
         alert_annotations=labels_of(alerting.get("annotations")),
-        runbook_url=_runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
+        runbook_url=runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
         location=check.document.locate(path),
     )
 
 
-def _duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
+def pipeline_name(telemetry: str | None) -> str | None:
+    """The telemetry pipeline a ``telemetry:`` field names (None for direct scraping)."""
+    return None if telemetry in (None, conventions.DIRECT_TELEMETRY) else telemetry
+
+
+def parse_duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
+    """A duration field, or None (reporting the problem) if it is not one."""
     if text is None:
         return None
     try:
@@ -278,7 +297,7 @@ def _duration(check: Checker, path: PathKey, text: str | None) -> Duration | Non
 
 def _sli(
     check: Checker,
-    catalog: _Catalog,
+    catalog: Catalog,
     raw: dict[str, Any],
     path: PathKey,
     group_by: tuple[str, ...],
@@ -291,7 +310,7 @@ def _sli(
         check.error(ratio_path, "give either 'bad' or 'good' events, together with 'total'")
         return None
     sides = {
-        key: _events(check, catalog, ratio[key], (*ratio_path, key), group_by)
+        key: parse_events(check, catalog, ratio[key], (*ratio_path, key), group_by)
         for key in ("total", "bad", "good")
         if key in ratio
     }
@@ -302,9 +321,10 @@ def _sli(
     return RatioSLI(total=total, bad=sides.get("bad"), good=sides.get("good"))
 
 
-def _events(
-    check: Checker, catalog: _Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
+def parse_events(
+    check: Checker, catalog: Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
 ) -> Events | None:
+    """Events given as a counter selector or as a query of rates with ``$window``."""
     if WINDOW_PLACEHOLDER in text:
         try:
             expr = parse(substitute_window(text, "5m"))
@@ -329,37 +349,16 @@ def _events(
 
 def _latency(
     check: Checker,
-    catalog: _Catalog,
+    catalog: Catalog,
     raw: dict[str, Any],
     path: PathKey,
     group_by: tuple[str, ...],
 ) -> LatencySLI | None:
-    try:
-        histogram = parse_selector(raw["histogram"])
-    except PromQLError as exc:
-        check.error((*path, "histogram"), str(exc))
+    found = parse_histogram(check, catalog, raw["histogram"], (*path, "histogram"), group_by)
+    if found is None:
         return None
-    if histogram.metric.endswith(_HISTOGRAM_SUFFIXES):
-        base = histogram.metric.rsplit("_", 1)[0]
-        check.error((*path, "histogram"), f"name the histogram by its base name '{base}'")
-        return None
-    if "le" in histogram.label_names:
-        check.error((*path, "histogram"), "do not match on 'le'; the threshold chooses the bucket")
-        return None
+    histogram, metric = found
     threshold = float(raw["threshold"])
-    if not catalog.enabled:
-        check.error(
-            (*path, "histogram"),
-            f"declare '{histogram.metric}' under metrics with its buckets, so that the "
-            "threshold can be checked against them",
-        )
-        return None
-    metric = catalog.series((*path, "histogram"), histogram, group_by, counter=False)
-    if metric is None:
-        return None
-    if metric.type != "histogram":
-        check.error((*path, "histogram"), f"'{metric.name}' is a {metric.type}, not a histogram")
-        return None
     if threshold not in metric.buckets:
         bounds = ", ".join(f"{b:g}" for b in metric.buckets) or "none declared"
         check.error(
@@ -368,6 +367,38 @@ def _latency(
         )
         return None
     return LatencySLI(histogram=histogram, threshold=threshold)
+
+
+def parse_histogram(
+    check: Checker, catalog: Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
+) -> tuple[Selector, Metric] | None:
+    """A histogram named by its base name, declared in the catalog with its buckets."""
+    try:
+        histogram = parse_selector(text)
+    except PromQLError as exc:
+        check.error(path, str(exc))
+        return None
+    if histogram.metric.endswith(HISTOGRAM_SUFFIXES):
+        base = histogram.metric.rsplit("_", 1)[0]
+        check.error(path, f"name the histogram by its base name '{base}'")
+        return None
+    if "le" in histogram.label_names:
+        check.error(path, "do not match on 'le'; the compiler chooses the buckets")
+        return None
+    if not catalog.enabled:
+        check.error(
+            path,
+            f"declare '{histogram.metric}' under metrics with its buckets, so that the "
+            "threshold can be checked against them",
+        )
+        return None
+    metric = catalog.series(path, histogram, group_by, counter=False)
+    if metric is None:
+        return None
+    if metric.type != "histogram":
+        check.error(path, f"'{metric.name}' is a {metric.type}, not a histogram")
+        return None
+    return histogram, metric
 
 
 def _tiers(
@@ -406,8 +437,8 @@ def _tiers(
     seen: dict[tuple[str, str, int, int], int] = {}
     for index, raw in enumerate(raw_tiers):
         tier_path: PathKey = (*alerting_path, "tiers", index) if explicit else alerting_path
-        long_window = _duration(check, (*tier_path, "long_window"), raw["long_window"])
-        short_window = _duration(check, (*tier_path, "short_window"), raw["short_window"])
+        long_window = parse_duration(check, (*tier_path, "long_window"), raw["long_window"])
+        short_window = parse_duration(check, (*tier_path, "short_window"), raw["short_window"])
         if long_window is None or short_window is None:
             continue
         if short_window >= long_window:
@@ -460,10 +491,10 @@ def _tiers(
                 long_window=long_window,
                 short_window=short_window,
                 burn_factor=factor,
-                for_=_duration(check, (*tier_path, "for"), raw.get("for")),
+                for_=parse_duration(check, (*tier_path, "for"), raw.get("for")),
                 min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
                 min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
-                runbook_url=_runbook_url(
+                runbook_url=runbook_url(
                     check,
                     service,
                     raw.get("runbook") or slo_runbook,
@@ -485,13 +516,14 @@ def _factor(
         check.error(path, "give either burn_factor or budget_share")
         return None
     if has_factor:
-        return burn_rate.exact(_decimal(raw["burn_factor"]))
-    return burn_rate.factor_from_share(_decimal(raw["budget_share"]), period, long_window)
+        return burn_rate.exact(to_decimal(raw["burn_factor"]))
+    return burn_rate.factor_from_share(to_decimal(raw["budget_share"]), period, long_window)
 
 
-def _runbook_url(
+def runbook_url(
     check: Checker, service: Service, runbook: str | None, alert: str | None, path: PathKey
 ) -> str | None:
+    """The runbook link of an alert: absolute, joined to the base URL, or the base's anchor."""
     base = service.runbook_base_url
     if runbook and runbook.startswith(("http://", "https://")):
         return runbook
@@ -507,7 +539,8 @@ def _runbook_url(
     return f"{base}#{conventions.slug(alert)}" if alert else base
 
 
-def _decimal(value: Any) -> Decimal:
+def to_decimal(value: Any) -> Decimal:
+    """A YAML number as an exact decimal (0.1 stays 0.1)."""
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 
-def run_promtool(tmp_path: Path, rule_file: Path, groups: list[dict[str, Any]]) -> str:
+def run_promtool(
+    tmp_path: Path, rule_file: Path | Sequence[Path], groups: list[dict[str, Any]]
+) -> str:
     """Run ``promtool test rules`` on the groups; return its output, failing on any error."""
     test_file = tmp_path / "behaviour.test.yml"
+    files = [rule_file] if isinstance(rule_file, Path) else list(rule_file)
     document = {
-        "rule_files": [str(rule_file)],
+        "rule_files": [str(f) for f in files],
         "evaluation_interval": "1m",
         "tests": groups,
     }

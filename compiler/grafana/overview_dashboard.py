@@ -113,8 +113,10 @@ def _most_severe_alert(service: str, keys: Sequence[str], budget: str) -> str:
     """Each row labelled with the most severe alert firing for it, or with ``none``."""
     on = f"on ({', '.join(keys)})"
     branches = [
+        # Burn-rate alerts only (they carry `slo`); signals have no row of their own here.
         f'label_replace(max by ({", ".join(keys)}) (ALERTS{{alertstate="firing", '
-        f'severity="{severity}", {service}}}), "{ALERTS_LABEL}", "{severity} firing", "", "")'
+        f'severity="{severity}", {service}, {c.SLO_LABEL}!=""}}), "{ALERTS_LABEL}", '
+        f'"{severity} firing", "", "")'
         for severity in SEVERITY_RANK
     ]
     branches.append(f'label_replace({budget} * 0, "{ALERTS_LABEL}", "{NOTHING_FIRING}", "", "")')

@@ -17,6 +17,7 @@ from compiler.durations import Duration
 from compiler.model import SLO, Events, LatencySLI, RatioSLI, Service, ServiceSpec, SpecSet, Tier
 from compiler.outputs import OutputFile
 from compiler.promql import Matcher, Selector, by_clause, quote, substitute_window
+from compiler.targets import signal_rules
 
 Rule = dict[str, Any]
 
@@ -42,8 +43,9 @@ def generated_header(source: str) -> str:
 
 
 def service_rules(spec: ServiceSpec) -> dict[str, Any]:
-    """The rule file of one service: one group per SLO."""
-    return {"groups": [slo_rule_group(spec.service, slo) for slo in spec.slos]}
+    """The rule file of one service: one group per SLO, then one for its signals."""
+    groups = [slo_rule_group(spec.service, slo) for slo in spec.slos]
+    return {"groups": groups + signal_rules.rule_groups(spec)}
 
 
 def windows(slo: SLO) -> tuple[Duration, Duration, tuple[Duration, ...]]:
@@ -282,6 +284,8 @@ def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rul
         # The expression's window label is the long window's; long_window says it better.
         conventions.WINDOW_LABEL: "",
     }
+    if service.telemetry:  # held back by Alertmanager while the pipeline is reported down
+        rule["labels"][conventions.TELEMETRY_LABEL] = service.telemetry
     rule["annotations"] = alert_annotations(service, slo, tier)
     return rule
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from compiler import conventions
+from compiler import conventions, signal_scenarios
 from compiler.burn_rate import format_number
 from compiler.drills import (
     AlertSource,
@@ -24,6 +24,7 @@ from compiler.drills import (
     Expectation,
     check_minutes,
     matching_sources,
+    signal_alert_sources,
     slo_alert_sources,
 )
 from compiler.drills import state as drill_state
@@ -32,6 +33,7 @@ from compiler.model import SLO, Service, ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.promql import quote
 from compiler.series_synthesis import EventSeries, SynthesisError, event_series, group_label_values
+from compiler.signal_model import Signal
 from compiler.slo_timeline import Schedule, SloMath
 from compiler.synthetic import (
     Kind,
@@ -41,7 +43,7 @@ from compiler.synthetic import (
     promtool_input,
     promtool_values,
 )
-from compiler.targets import prometheus
+from compiler.targets import prometheus, signal_rules
 from compiler.test_scenarios import (
     PRECISE_INTERVAL,
     AlertCheck,
@@ -60,7 +62,7 @@ def test_files(specs: SpecSet) -> list[OutputFile]:
     files = []
     for spec in specs.services:
         groups = service_test_groups(spec)
-        skipped = [f"slo {slo.name}: {reason}" for slo, reason in untestable(spec)]
+        skipped = [f"{name}: {reason}" for name, reason in untestable(spec)]
         for interval in sorted(groups):
             path = conventions.tests_path(spec.service.name, Duration(interval * 60))
             tests = groups[interval]
@@ -97,13 +99,18 @@ def _share_expected_alerts(groups: list[dict[str, Any]]) -> list[dict[str, Any]]
     return groups
 
 
-def untestable(spec: ServiceSpec) -> list[tuple[SLO, str]]:
-    """SLOs of a service whose series cannot be synthesized, and why."""
+def untestable(spec: ServiceSpec) -> list[tuple[str, str]]:
+    """SLOs and signals of a service that get no generated tests: (subject, why)."""
     found = []
     for slo in spec.slos:
         reason = _untestable_reason(slo)
         if reason:
-            found.append((slo, reason))
+            found.append((subject(slo), reason))
+    for signal in spec.signals:
+        try:
+            signal_scenarios.scenarios(signal)
+        except signal_scenarios.Unsupported as exc:
+            found.append((signal_subject(signal), str(exc)))
     return found
 
 
@@ -119,23 +126,65 @@ def _untestable_reason(slo: SLO) -> str | None:
 
 
 def service_test_groups(spec: ServiceSpec) -> dict[int, list[dict[str, Any]]]:
-    """promtool test groups per evaluation interval (minutes): SLO by SLO, then drills."""
+    """promtool test groups per evaluation interval (minutes): SLOs, signals, then drills."""
     groups: dict[int, list[dict[str, Any]]] = {}
-    skipped = {slo.name for slo, _ in untestable(spec)}
+    skipped = {name for name, _ in untestable(spec)}
     for slo in spec.slos:
-        if slo.name in skipped:
+        if subject(slo) in skipped:
             continue
         for scenario in slo_scenarios(slo):
             groups.setdefault(scenario.interval, []).append(test_group(spec, slo, scenario))
+    for signal in spec.signals:
+        if signal_subject(signal) in skipped:
+            continue
+        for signal_scenario in signal_scenarios.scenarios(signal):
+            groups.setdefault(signal_scenario.interval, []).append(
+                signal_group(spec.service, signal, signal_scenario)
+            )
     for drill in spec.drills:
         groups.setdefault(PRECISE_INTERVAL, []).append(drill_group(spec, drill))
     return groups
 
 
+def signal_subject(signal: Signal) -> str:
+    """The prefix of a signal's test group names."""
+    return f"signal {signal.name}"
+
+
+def signal_rule(service: Service, signal: Signal) -> dict[str, Any]:
+    """The labels and texts of a signal's alert rule."""
+    return {
+        "alert": signal.name,
+        "labels": signal_rules.alert_labels(signal),
+        "annotations": signal_rules.alert_annotations(service, signal),
+    }
+
+
+def signal_group(
+    service: Service, signal: Signal, scenario: signal_scenarios.Scenario
+) -> dict[str, Any]:
+    """One signal scenario (compiler.signal_scenarios) as a promtool test group: its cases'
+    series, and at each checked minute exactly the cases that fire."""
+    rule = signal_rule(service, signal)
+    group: dict[str, Any] = {
+        "name": f"{signal_subject(signal)}{SUBJECT_SEPARATOR}{scenario.title}",
+        "interval": "1m",
+        "input_series": promtool_input(
+            [one for case in scenario.cases for one in case.series], scenario.minutes
+        ),
+    }
+    for minute, firing in scenario.checks():
+        key, check = alert_check(
+            minute, signal.name, [(rule, dict(case.labels)) for case in firing], [rule]
+        )
+        group.setdefault(key, []).append(check)
+    return group
+
+
 def drill_group(spec: ServiceSpec, drill: Drill) -> dict[str, Any]:
     """A drill as a promtool test group: its series, and at each checked minute the exact
     alerts of every name it speaks about."""
-    sources = slo_alert_sources(spec.slos)
+    sources = [*slo_alert_sources(spec.slos), *signal_alert_sources(spec.signals)]
     every_name = list(dict.fromkeys(source.name for source in sources))
     names = (
         every_name
@@ -164,6 +213,8 @@ def drill_group(spec: ServiceSpec, drill: Drill) -> dict[str, Any]:
 
 
 def _drill_rule(spec: ServiceSpec, source: AlertSource) -> dict[str, Any]:
+    if source.signal is not None:
+        return signal_rule(spec.service, source.signal)
     assert source.slo is not None and source.tier is not None
     return slo_alert_rules(spec.service, source.slo)[source.slo.tiers.index(source.tier)]
 
@@ -174,9 +225,9 @@ def _drill_alert(
     labels = dict(expectation.labels)
     assert expectation.alert is not None
     source = matching_sources(sources, expectation.alert, labels)[0]
-    assert source.slo is not None
     group = {k: v for k, v in labels.items() if k not in source.tier_labels()}
-    return _drill_rule(spec, source), {**prometheus.SloSeries(source.slo).labels(), **group}
+    series = prometheus.SloSeries(source.slo).labels() if source.slo is not None else {}
+    return _drill_rule(spec, source), {**series, **group}
 
 
 def slo_scenarios(slo: SLO) -> tuple[Scenario, ...]:
