@@ -11,8 +11,9 @@ Scenarios (docs/testing.md):
 - per tier, **above**: healthy traffic for the tier's long window plus the base window, then
   an error ratio just above the tier's threshold: the tier fires when its windows predict;
   then back to healthy: it clears within its short window;
-- per tier, **below**: an error ratio just below the threshold, held for a whole long
-  window: the tier stays silent (tiers with lower thresholds may fire, and are listed);
+- per tier, **below**: an error ratio just below the threshold from the start (every window
+  holds it from the first evaluation): the tier stays silent (tiers with lower thresholds
+  may fire, and are listed);
 - **outage**: every event fails after a healthy history: the fastest tier fires first;
 - **guard**: the same error ratio at low and at normal volume: only the normal one fires;
 - **zero traffic**: no alert; every error ratio is 0 and the budget is whole (never NaN).
@@ -240,16 +241,19 @@ class _Planner:
         interval = self._interval(tier)
         n = self.volume
         bad = max(0, math.floor(BELOW * tier.threshold * n) - attempt)
-        end = _ceil(tier.long // 60 + self.base + interval, interval)
+        # The ratio is the same from the first evaluation in every window (bad and total
+        # ramp up together), so once the short window is full nothing more can change.
+        end = _ceil(tier.short // 60 + self.base + 2 * interval, interval)
         timeline = self._timeline(((constant(n, bad),),), interval, end)
-        checks = self._checks(timeline, [_ceil(end * q // 4, interval) for q in (1, 2, 3, 4)])
+        checks = self._checks(timeline, [_ceil(end // 2, interval), end])
         assert not any(tier_index == index for c in checks for _, tier_index in c.firing)
         return Scenario(
             kind="below",
             title=(
                 f"{self.names[index]}: {self._percent(bad, n)} bad "
-                f"({_times(Fraction(bad, n) / tier.threshold)} its threshold) for "
-                f"{_minutes(end)} never fires it"
+                f"({_times(Fraction(bad, n) / tier.threshold)} its threshold) from the start, "
+                f"in every window from the first evaluation, never fires it (checked to "
+                f"{_minutes(end)})"
             ),
             interval=interval,
             end=end,
