@@ -21,6 +21,7 @@ from compiler.cli import main
 from compiler.durations import Duration
 from compiler.model import SpecSet
 from compiler.outputs import Root
+from compiler.signal_model import RawPromQL
 from compiler.slo_timeline import SloMath, TierMath, Timeline, constant
 from compiler.targets import prometheus, rule_tests
 from compiler.test_scenarios import Scenario
@@ -44,9 +45,31 @@ def test_every_generated_test_passes_under_promtool(
     """`slo test` over the checked-in tests: every SLO of slos/ passes, reported by name."""
     result = _slo_test()
     assert result.exit_code == 0, result.output
-    for slo in reference_specs.slos:
-        assert re.search(rf"^PASS slo {slo.name} \(", result.output, re.MULTILINE), slo.name
+    subjects = [f"slo {slo.name}" for slo in reference_specs.slos]
+    subjects += [f"drill {d.name}" for spec in reference_specs.services for d in spec.drills]
+    subjects += [
+        f"signal {s.name}"
+        for s in reference_specs.signals
+        if not isinstance(s.condition, RawPromQL)
+    ]
+    for name in subjects:
+        assert re.search(rf"^PASS {name} \(", result.output, re.MULTILINE), name
     assert " 0 failed (" in result.output
+
+
+def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
+    """Runbook 000's three tabletop scenarios, and runbook 002's scenarios that have a
+    signal (1: abuse spike, 4: reservation drift; 2 and 3 have none), are drills in slos/."""
+    drills = {
+        spec.service.name: {drill.name for drill in spec.drills}
+        for spec in reference_specs.services
+        if spec.drills
+    }
+    assert drills == {
+        "control-plane": {"policy-breach", "agent-retry-loop"},
+        "telemetry": {"collector-down"},
+        "enforcement-gate": {"abuse-spike", "reservation-drift-surge"},
+    }
 
 
 @pytest.mark.parametrize("factor", ["13", "16"])
