@@ -1,6 +1,7 @@
-"""The ``slo`` command line: validate, compile, convert, test, preview.
+"""The ``slo`` command line: validate, compile, convert, test, preview, gate.
 
-Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own).
+Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
+``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 
 from compiler import formats, pipeline, promtool, test_runner, writer
 from compiler.diagnostics import Severity
+from compiler.gate.command import gate_command
 from compiler.local_prometheus import PrometheusError
 from compiler.outputs import Root
 from compiler.targets import rule_formats
@@ -265,3 +267,6 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
     if not drawn:
         click.echo("no dashboards to draw", err=True)
         sys.exit(1)
+
+
+main.add_command(gate_command)

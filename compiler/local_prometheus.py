@@ -47,11 +47,17 @@ class LocalPrometheus:
     """A Prometheus server bound to 127.0.0.1 with its own data directory and rule files."""
 
     def __init__(
-        self, data_dir: Path, rule_files: Sequence[Path] = (), evaluation_interval: str = "1m"
+        self,
+        data_dir: Path,
+        rule_files: Sequence[Path] = (),
+        evaluation_interval: str = "1m",
+        scrape_targets: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.rule_files = [Path(f).resolve() for f in rule_files]
         self.evaluation_interval = evaluation_interval
+        # host:port of exporters (e.g. a SyntheticExporter) whose series continue the history.
+        self.scrape_targets = list(scrape_targets)
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._log = data_dir.parent / f"prometheus-{self.port}.log"
@@ -68,14 +74,13 @@ class LocalPrometheus:
             raise PrometheusError(f"prometheus not found: {PROMETHEUS_HINT}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir.parent / f"prometheus-{self.port}.yml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "global": {"evaluation_interval": self.evaluation_interval},
-                    "rule_files": [str(f) for f in self.rule_files],
-                }
-            )
-        )
+        settings: dict[str, Any] = {
+            "global": {"evaluation_interval": self.evaluation_interval},
+            "rule_files": [str(f) for f in self.rule_files],
+        }
+        if self.scrape_targets:
+            settings["scrape_configs"] = [_synthetic_scrape(self.scrape_targets)]
+        config.write_text(yaml.safe_dump(settings))
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 [
@@ -147,6 +152,16 @@ class LocalPrometheus:
         self.stop()
 
 
+def _synthetic_scrape(targets: Sequence[str]) -> dict[str, Any]:
+    return {
+        "job_name": "synthetic",
+        "scrape_interval": "15s",
+        "static_configs": [{"targets": list(targets)}],
+        # The scraped series must be the backfilled ones, not new series with job/instance.
+        "metric_relabel_configs": [{"action": "labeldrop", "regex": "job|instance"}],
+    }
+
+
 def backfill_series(
     series: Iterable[SyntheticSeries],
     start: int,
@@ -156,15 +171,20 @@ def backfill_series(
 ) -> None:
     """Write synthetic raw series from ``start`` (Unix seconds), a sample every ``step``
     seconds, as TSDB blocks."""
+    backfill_openmetrics(openmetrics(series, start, minutes, step), data_dir, "series")
+
+
+def backfill_openmetrics(text: str, data_dir: Path, what: str = "samples") -> None:
+    """Write OpenMetrics text (with timestamps, ending in ``# EOF``) as TSDB blocks."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "series.om"
-        source.write_text(openmetrics(series, start, minutes, step))
+        source.write_text(text)
         result = promtool.run(
             ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(data_dir)]
         )
     if not result.ok:
-        raise PrometheusError(f"backfilling series failed: {result.output}")
+        raise PrometheusError(f"backfilling {what} failed: {result.output}")
 
 
 def recording_levels(rule_files: Sequence[Path]) -> list[dict[str, Any]]:
@@ -248,14 +268,8 @@ def _constant_samples(
 def _add_blocks(server: LocalPrometheus, lines: list[str]) -> None:
     """OpenMetrics ``lines`` (each series' samples together, in time order) as blocks."""
     with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "samples.om"
-        source.write_text("\n".join(lines) + "\n# EOF\n")
         output = Path(scratch) / "blocks"
-        result = promtool.run(
-            ["tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(output)]
-        )
-        if not result.ok:
-            raise PrometheusError(f"backfilling samples failed: {result.output}")
+        backfill_openmetrics("\n".join(lines) + "\n# EOF\n", output)
         for block in sorted(output.iterdir()):
             shutil.move(str(block), server.data_dir / block.name)
 
@@ -384,6 +398,19 @@ def backfill_alerts(
     the (already backfilled) history with range queries and their results replayed with
     Prometheus's pending/firing rules, then written as blocks; the server is restarted.
     """
+    lines = alert_lines(server, rule_files, start, end, interval)
+    if not lines:
+        return 0
+    _add_blocks(server, lines)
+    server.restart()
+    return len(lines)
+
+
+def alert_lines(
+    server: LocalPrometheus, rule_files: Sequence[Path], start: int, end: int, interval: int = 60
+) -> list[str]:
+    """OpenMetrics lines of the ``ALERTS`` the alerting rules would have written over
+    ``[start, end]``, evaluated by the server (see :func:`backfill_alerts`)."""
     lines: list[str] = []
     for rule in _alerting_rules(rule_files):
         result = server.get(
@@ -396,12 +423,8 @@ def backfill_alerts(
         for labels, stamp in alert_samples(rule, result, interval):
             inner = ",".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items()))
             lines.append(f"ALERTS{{{inner}}} 1 {stamp}")
-    if not lines:
-        return 0
     # OpenMetrics wants each series' samples together and in time order.
-    _add_blocks(server, sorted(lines, key=_series_then_time))
-    server.restart()
-    return len(lines)
+    return sorted(lines, key=_series_then_time)
 
 
 def _series_then_time(line: str) -> tuple[str, int]:

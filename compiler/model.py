@@ -152,6 +152,20 @@ class SLO:
         return burn_rate.threshold_ratio(tier.burn_factor, self.error_budget)
 
 
+DEFAULT_GATE_LOOKBACK = Duration.parse("7d")
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """How ``slo gate`` judges a service's SLOs; the defaults are runbook 002's rule."""
+
+    lookback: Duration = DEFAULT_GATE_LOOKBACK  # a firing this recent is an episode
+    clear_windows: int = 2  # clear for this many long windows of each tier that fired
+    signoff: bool = True  # an episode needs the owner's sign-off
+    freeze_below: Decimal | None = None  # percent of budget remaining; None: no freeze
+    max_gap_evaluations: int = 3  # longer holes in the evidence make a decision UNKNOWN
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """Everything one spec file declares about one service."""
@@ -164,6 +178,7 @@ class ServiceSpec:
     drills: tuple[Drill, ...] = ()  # tabletop drills (compiler/drills.py)
     dashboards: tuple[DeclaredDashboard, ...] = ()
     signals: tuple[Signal, ...] = ()
+    gate: GatePolicy = GatePolicy()
 
     def metric(self, name: str) -> Metric | None:
         """The declared metric called ``name``, if any."""

@@ -25,6 +25,7 @@ from compiler.drills import (
     slo_alert_sources,
 )
 from compiler.durations import Duration
+from compiler.gate.policy import build_policy
 from compiler.loader import Document, PathKey
 from compiler.model import (
     SLI,
@@ -110,6 +111,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
     signals = build_signals(check, catalog, service, data.get("signals", []), slos)
     sources = [*slo_alert_sources(slos), *signal_alert_sources(signals)]
     drills = _drills(check, catalog, data.get("scenarios", []), sources)
+    gate = build_policy(check, data.get("gate"), slos)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
@@ -121,6 +123,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         drills=drills,
         dashboards=dashboards,
         signals=signals,
+        gate=gate,
     )
     return spec, check.diagnostics
 

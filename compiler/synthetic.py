@@ -9,6 +9,7 @@ previews and the release gate's test history all speak one language.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -71,6 +72,25 @@ class SyntheticSeries:
             values.append(None if at(i * step / 60) is None else round(total, 9))
         return values
 
+    def total_at(self, seconds: float, step: int = 60) -> float:
+        """A counter's value ``seconds`` after minute 0: :meth:`samples` between its steps.
+
+        A live exporter serves this, so that scrapes continue a backfilled history without
+        a counter reset.
+        """
+        seconds = max(seconds, 0.0)
+        last = int(seconds // step)  # the step that ``seconds`` falls in
+        # The rate can only change at the first step at or after each point of the shape.
+        changes = sorted({0, *(math.ceil(minute * 60 / step) for minute, _ in self.shape)})
+        changes = [c for c in changes if c <= last] + [last + 1]
+        total = 0.0
+        rate = 0.0
+        for first, following in itertools.pairwise(changes):
+            current = self.value_at(first * step / 60)
+            rate = rate if current is None else current  # silent: it keeps counting
+            total += rate * step * (following - first)
+        return total - rate * (step - (seconds - last * step))
+
 
 def counter(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:
     """A counter: ``shape`` lists (start minute, events per second, or None for silence)."""
@@ -130,14 +150,34 @@ def openmetrics(
     """OpenMetrics text (timestamps in seconds from ``start``) for backfilling blocks."""
     lines = []
     for one in series:
-        # OpenMetrics allows no space between labels.
-        labels = ",".join(f"{name}={quote(value)}" for name, value in one.labels)
-        name = f"{one.metric}{{{labels}}}" if labels else one.metric
+        name = _exposed_name(one)
         for index, value in enumerate(one.samples(minutes, step)):
             if value is not None:
                 lines.append(f"{name} {_num(value)} {start + index * step}")
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
+
+
+def exposition(series: Iterable[SyntheticSeries], start: int, at: float) -> str:
+    """Prometheus text format of every series' value at Unix time ``at`` (a live scrape).
+
+    Times are counted from ``start``, like :func:`openmetrics`; silent series are left out.
+    """
+    seconds = max(at - start, 0.0)
+    lines = []
+    for one in series:
+        level = one.value_at(seconds / 60)
+        if level is None:
+            continue
+        value = one.total_at(seconds) if one.kind == "counter" else level
+        lines.append(f"{_exposed_name(one)} {_num(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _exposed_name(one: SyntheticSeries) -> str:
+    # OpenMetrics allows no space between labels.
+    labels = ",".join(f"{name}={quote(value)}" for name, value in one.labels)
+    return f"{one.metric}{{{labels}}}" if labels else one.metric
 
 
 def _num(value: float) -> str:

@@ -17,6 +17,8 @@ from compiler.model import SpecSet
 settings.register_profile("slo-compiler", deadline=None)
 settings.load_profile("slo-compiler")
 
+pytest_plugins = ["tests.gate_lab_plugin"]  # the release gate's test server, built early
+
 ROOT = Path(__file__).resolve().parent.parent
 SLOS = ROOT / "slos"
 GENERATED = ROOT / "generated"

@@ -1,0 +1,6 @@
+"""The release gate: ``slo gate`` decides PASS, BLOCK or UNKNOWN per SLO from a live server.
+
+policy (the spec's ``gate:`` section) → signoffs (files in the repository) → prometheus_api
+(HTTP, failing closed) → evidence (what the server says about each SLO) → decision (pure)
+→ report (text, JSON, JUnit, GitHub) → command (the CLI).
+"""

@@ -1,0 +1,138 @@
+"""Tiny local servers that misbehave the way real ones do: for the gate's failure tests.
+
+All bind 127.0.0.1 on a port the kernel picks, count what they receive, and stop on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# (path, parameters) → (status, body); the body is sent as it is.
+Answer = Callable[[str, dict[str, str]], tuple[int, bytes]]
+
+
+@dataclass
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+
+
+class HttpServer:
+    """Answers every request with ``answer(path, params)``; records the requests."""
+
+    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+        self.answer = answer
+        self.received: list[Received] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                params = dict(urllib.parse.parse_qsl(url.query))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    params.update(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                server.received.append(
+                    # Header names are case-insensitive (urllib sends "X-scope-orgid").
+                    Received(
+                        self.command,
+                        url.path,
+                        params,
+                        {k.lower(): v for k, v in self.headers.items()},
+                    )
+                )
+                status, body = server.answer(url.path, params)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> HttpServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class SocketServer:
+    """Accepts TCP connections and then either never answers or sends ``reply`` and closes."""
+
+    def __init__(self, reply: bytes | None = None) -> None:
+        self.reply = reply
+        self.accepted = 0
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._open: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        self._listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            if self.reply is None:
+                self._open.append(connection)  # hold it open, say nothing
+            else:
+                connection.recv(65536)
+                connection.sendall(self.reply)
+                connection.close()
+
+    def __enter__(self) -> SocketServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for connection in self._open:
+            connection.close()
+        self._listener.close()
+
+
+def api(data: dict[str, Any], warnings: list[str] | None = None) -> tuple[int, bytes]:
+    """A successful Prometheus API answer."""
+    body: dict[str, Any] = {"status": "success", "data": data}
+    if warnings:
+        body["warnings"] = warnings
+    return 200, json.dumps(body).encode()
+
+
+def vector(*series: tuple[dict[str, str], str]) -> dict[str, Any]:
+    """An instant-vector result at time 1000."""
+    return {
+        "resultType": "vector",
+        "result": [{"metric": labels, "value": [1000, value]} for labels, value in series],
+    }
