@@ -21,6 +21,8 @@ from compiler.cli import main
 from compiler.durations import Duration
 from compiler.model import SpecSet
 from compiler.outputs import Root
+from compiler.promql import Matcher
+from compiler.series_synthesis import shortest_match, solve
 from compiler.signal_model import RawPromQL
 from compiler.slo_timeline import SloMath, TierMath, Timeline, constant
 from compiler.targets import prometheus, rule_tests
@@ -311,3 +313,45 @@ def test_texts_with_value_templates_are_checked_through_alerts(
     tested = _slo_test("--generated", str(tmp_path / "generated"))
     assert tested.exit_code == 0, tested.output
     assert "PASS slo jobs" in tested.output
+
+
+PATTERNS = ["5..", "2..|3..", ".*/api", "(GET|POST)", "[a-c]+_x", "\\d{3}", "x?y+", "[^5].*", ".+"]
+matcher_strategy = st.builds(
+    Matcher,
+    label=st.sampled_from(["code", "route", "method"]),
+    op=st.sampled_from(["=", "!=", "=~", "!~"]),
+    value=st.sampled_from([*PATTERNS, "500", "/api", "", "GET"]),
+)
+
+
+def _holds(matcher: Matcher, labels: dict[str, str]) -> bool:
+    """Prometheus's matching, written out: an absent label has the empty value; regexes
+    are anchored at both ends."""
+    value = labels.get(matcher.label, "")
+    if matcher.op in ("=", "!="):
+        return (value == matcher.value) == (matcher.op == "=")
+    return (re.fullmatch(f"(?:{matcher.value})", value) is not None) == (matcher.op == "=~")
+
+
+@given(
+    positive=st.lists(matcher_strategy, max_size=4),
+    negative=st.lists(matcher_strategy, max_size=3),
+)
+def test_synthesized_labels_satisfy_and_miss_as_asked(
+    positive: list[Matcher], negative: list[Matcher]
+) -> None:
+    """Labels built for a selector match every matcher it has, and labels built to stay out
+    of another selector fail at least one of its matchers."""
+    found = solve(positive, negative)
+    if found is None:
+        return
+    assert all(_holds(m, found) for m in positive), found
+    if negative:
+        assert not all(_holds(m, found) for m in negative), found
+    assert all(value for value in found.values())  # absent, never an empty label
+
+
+@given(st.sampled_from(PATTERNS))
+def test_shortest_match_is_a_match(pattern: str) -> None:
+    text = shortest_match(pattern)
+    assert text is not None and re.fullmatch(pattern, text)
