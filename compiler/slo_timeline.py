@@ -164,13 +164,6 @@ class Timeline:
             i - first + 1,
         )
 
-    def error_ratio(self, lane: int, window: int, i: int) -> Fraction | None:
-        """The ``slo:sli_error:ratio`` record of ``window`` at evaluation ``i``."""
-        total, bad, points = self.window(lane, window, i)
-        if not points:
-            return None
-        return Fraction(bad, total) if total else Fraction(0)
-
     def condition(self, lane: int, tier: int, i: int) -> bool:
         """Whether the tier's alert expression returns a result at evaluation ``i``."""
         key = (lane, tier, i)

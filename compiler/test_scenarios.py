@@ -87,7 +87,6 @@ class Scenario:
 class Plan:
     """Everything planned for one SLO."""
 
-    volume: int  # normal traffic, events per minute
     scenarios: tuple[Scenario, ...]
 
 
@@ -105,7 +104,7 @@ def plan(slo: SloMath, tier_names: tuple[str, ...], lanes: int) -> Plan:
     """The scenarios for an SLO with this math (``lanes``: 2 when a second label set of
     its group_by can show that a burn stays with its own group, else 1)."""
     planner = _Planner(slo, tier_names, lanes)
-    return Plan(planner.volume, tuple(planner.scenarios()))
+    return Plan(tuple(planner.scenarios()))
 
 
 class _Planner:
