@@ -9,13 +9,17 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: generate test check lint typecheck bench tools venv clean
+.PHONY: generate test slo-test check lint typecheck bench tools venv clean
 
 generate: venv tools
 	$(BIN)/slo compile
 
 test: venv tools
 	$(BIN)/python -m pytest
+
+# The generated rule tests alone (the suite runs them too): one promtool run per SLO.
+slo-test: venv tools
+	$(BIN)/slo test
 
 # Fast checks for every change: lint, types, and generated files up to date.
 check: venv

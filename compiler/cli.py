@@ -7,12 +7,13 @@ Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click'
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from compiler import formats, pipeline, promtool, writer
+from compiler import formats, pipeline, promtool, test_runner, writer
 from compiler.diagnostics import Severity
 from compiler.gate.command import gate_command
 from compiler.local_prometheus import PrometheusError
@@ -204,24 +205,31 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
     show_default=True,
     help="Directory that holds tests/*.test.yml.",
 )
-def test(generated: Path) -> None:
-    """Run promtool over the generated rule tests and report each file."""
-    files = sorted((generated / "tests").glob("*.test.yml"))
-    if not files:
-        click.echo(f"no tests found in {generated / 'tests'}: run `slo compile` first", err=True)
+@click.option("--match", "match", help="Run only the scenarios whose name contains this text.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="promtool runs at once (default: one per core)."
+)
+def test(generated: Path, match: str | None, jobs: int | None) -> None:
+    """Run promtool over the generated rule tests and report each SLO and drill."""
+    directory = generated / "tests"
+    found = test_runner.collect(directory, match)
+    if not found:
+        what = f"matching {match!r} " if match else ""
+        click.echo(f"no tests {what}found in {directory}: run `slo compile` first", err=True)
         sys.exit(1)
-    failed = 0
-    for file in files:
-        try:
-            result = promtool.test_rules([file.resolve()], cwd=file.parent)
-        except promtool.PromtoolMissing as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        click.echo(f"{'PASS' if result.ok else 'FAIL'} {file}")
-        if not result.ok:
-            failed += 1
-            click.echo(result.output, err=True)
-    click.echo(f"{len(files) - failed} passed, {failed} failed")
+    started = time.monotonic()
+    try:
+        passed, failed = test_runner.report(
+            test_runner.run(found, jobs), click.echo, root=Path.cwd()
+        )
+    except promtool.PromtoolMissing as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    scenarios = sum(job.groups for job in found)
+    click.echo(
+        f"{passed} passed, {failed} failed ({scenarios} scenarios, "
+        f"{time.monotonic() - started:.1f}s)"
+    )
     if failed:
         sys.exit(1)
 

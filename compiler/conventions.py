@@ -88,6 +88,14 @@ def otel_config_path(environment: str) -> str:
     return f"otel/{environment}.yaml"
 
 
+def tests_path(service: str, interval: Duration | None = None) -> str:
+    """Rule tests of one service, relative to the output directory: those evaluated every
+    minute, or every ``interval`` (``tests/<service>.every-5m.test.yml``)."""
+    if interval is None or interval.seconds == 60:
+        return f"tests/{service}.test.yml"
+    return f"tests/{service}.every-{interval}.test.yml"
+
+
 def prometheus_rule_path(service: str) -> str:
     """PrometheusRule object (prometheus-operator) of one service, relative to the output."""
     return f"prometheus-operator/{service}.prometheusrule.yml"
@@ -157,16 +165,6 @@ DIRECT_TELEMETRY = "direct"
 def signal_rule_group_name(service: str) -> str:
     """Rule group of one service's signals (in the service's rule file, after its SLOs)."""
     return f"signal:{service}"
-
-
-def signal_tests_path(service: str, evaluation_interval: Duration | None = None) -> str:
-    """promtool unit tests of one service's signals, relative to the output directory.
-
-    promtool evaluates a whole file at one interval; scenarios that need a coarser one (a
-    week of data) get a file of their own, named after it.
-    """
-    suffix = f"-every-{evaluation_interval}" if evaluation_interval else ""
-    return f"tests/{service}.signals{suffix}.test.yml"
 
 
 # Alertmanager: the generated configuration, and the receiver that drops what it gets.

@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # these modules build on the basic types defined here
 
 Labels = tuple[tuple[str, str], ...]
 
+if TYPE_CHECKING:
+    from compiler.drills import Drill
+
 
 def labels_of(mapping: Mapping[str, str] | None) -> Labels:
     """A label mapping as a sorted tuple."""
@@ -175,6 +178,7 @@ class ServiceSpec:
     metrics: tuple[Metric, ...] = ()
     slos: tuple[SLO, ...] = ()
     location: Location = field(default=Location(""), compare=False)
+    drills: tuple[Drill, ...] = ()  # tabletop drills (compiler/drills.py)
     dashboards: tuple[DeclaredDashboard, ...] = ()
     signals: tuple[Signal, ...] = ()
     gate: GatePolicy = GatePolicy()

@@ -22,3 +22,6 @@ class OutputFile:
     data: Any
     root: Root = Root.GENERATED
     header: str = ""  # comment lines for YAML outputs; JSON cannot carry one
+    # YAML: an object ``data`` holds more than once is written once (&id001) and referenced
+    # (*id001) after; for outputs that repeat large values, such as expected alerts.
+    share_repeated: bool = False

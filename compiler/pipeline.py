@@ -20,7 +20,7 @@ from compiler.outputs import OutputFile
 from compiler.routing_model import Routing
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import alertmanager, grafana, otel, prometheus, signal_tests
+from compiler.targets import alertmanager, grafana, otel, prometheus, rule_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
@@ -29,8 +29,8 @@ NATIVE_API_VERSION = "slo-compiler/v1"
 Target = Callable[[SpecSet], list[OutputFile]]
 TARGETS: tuple[Target, ...] = (
     prometheus.rule_files,
+    rule_tests.test_files,
     grafana.dashboard_files,
-    signal_tests.test_files,
     alertmanager.config_files,
     otel.config_files,
 )

@@ -56,6 +56,8 @@ def check_rules(files: Sequence[Path]) -> PromtoolResult:
     return run(["check", "rules", *map(str, files)])
 
 
-def test_rules(files: Sequence[Path], cwd: Path | None = None) -> PromtoolResult:
+def test_rules(
+    files: Sequence[Path], cwd: Path | None = None, timeout: float = 600
+) -> PromtoolResult:
     """``promtool test rules`` over unit-test files."""
-    return run(["test", "rules", *map(str, files)], cwd=cwd)
+    return run(["test", "rules", *map(str, files)], cwd=cwd, timeout=timeout)

@@ -10,12 +10,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions, span_metrics
 from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.drills import (
+    AlertSource,
+    Drill,
+    build_drill,
+    signal_alert_sources,
+    slo_alert_sources,
+)
 from compiler.durations import Duration
 from compiler.gate.policy import build_policy
 from compiler.loader import Document, PathKey
@@ -101,6 +109,8 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
     from compiler.signal_checks import build_signals
 
     signals = build_signals(check, catalog, service, data.get("signals", []), slos)
+    sources = [*slo_alert_sources(slos), *signal_alert_sources(signals)]
+    drills = _drills(check, catalog, data.get("scenarios", []), sources)
     gate = build_policy(check, data.get("gate"), slos)
     if any(d.severity is Severity.ERROR for d in check.diagnostics):
         return None, check.diagnostics
@@ -110,11 +120,49 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         metrics,
         tuple(slos),
         document.locate(("service", "name")),
+        drills=drills,
         dashboards=dashboards,
         signals=signals,
         gate=gate,
     )
     return spec, check.diagnostics
+
+
+def _drills(
+    check: Checker, catalog: Catalog, raw_drills: list[Any], sources: list[AlertSource]
+) -> tuple[Drill, ...]:
+    """The service's tabletop drills (``scenarios:``), checked against its alerts."""
+    drills = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_drills):
+        path: PathKey = ("scenarios", index)
+        if raw["name"] in seen:
+            check.error(
+                (*path, "name"),
+                f"duplicate drill '{raw['name']}' (also scenarios[{seen[raw['name']]}])",
+            )
+            continue
+        seen[raw["name"]] = index
+        drill = build_drill(
+            raw,
+            sources,
+            partial(_report_at, check, path),
+            partial(_check_drill_series, catalog, path),
+            check.document.locate(path),
+        )
+        if drill is not None:
+            drills.append(drill)
+    return tuple(drills)
+
+
+def _report_at(check: Checker, base: PathKey, where: PathKey, message: str) -> None:
+    check.error((*base, *where), message)
+
+
+def _check_drill_series(
+    catalog: Catalog, base: PathKey, where: PathKey, selector: Selector, counter: bool
+) -> None:
+    catalog.series((*base, *where), selector, (), counter)
 
 
 def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:

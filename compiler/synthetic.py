@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -50,18 +51,25 @@ class SyntheticSeries:
     def samples(self, minutes: float, step: int = 60) -> list[float | None]:
         """Sample values at every step from minute 0 to ``minutes`` inclusive (None = none)."""
         steps = int(minutes * 60 // step)
+        points = sorted(self.shape, key=lambda point: point[0])
+        starts = [start for start, _ in points]
+
+        def at(minute: float) -> float | None:  # value_at, without sorting at every sample
+            index = bisect_right(starts, minute)
+            return points[index - 1][1] if index else 0.0
+
         if self.kind == "gauge":
-            return [self.value_at(i * step / 60) for i in range(steps + 1)]
+            return [at(i * step / 60) for i in range(steps + 1)]
         values: list[float | None] = []
         total = 0.0
         rate = 0.0
         for i in range(steps + 1):
             if i:
                 # While silent the source keeps counting at its last rate; we just see nothing.
-                current = self.value_at((i - 1) * step / 60)
+                current = at((i - 1) * step / 60)
                 rate = rate if current is None else current
                 total += rate * step
-            values.append(None if self.value_at(i * step / 60) is None else round(total, 9))
+            values.append(None if at(i * step / 60) is None else round(total, 9))
         return values
 
     def total_at(self, seconds: float, step: int = 60) -> float:

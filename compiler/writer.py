@@ -29,13 +29,14 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseDumper = yaml.SafeDumper
 
 
-def _dumper(base: type[yaml.SafeDumper]) -> type[yaml.SafeDumper]:
-    """A dumper class on ``base``: insertion order, no anchors, literal multi-line strings."""
+def _dumper(base: type[yaml.SafeDumper], anchors: bool = False) -> type[yaml.SafeDumper]:
+    """A dumper class on ``base``: insertion order, literal multi-line strings, and no
+    anchors unless ``anchors`` (then an object the data holds twice is written once)."""
 
     class Dumper(base):  # type: ignore[valid-type, misc]
         def ignore_aliases(self, data: Any) -> bool:
             # Shared values are written out in full: anchors make generated files hard to read.
-            return True
+            return True if not anchors else bool(super().ignore_aliases(data))
 
     Dumper.add_representer(str, _represent_str)
     return Dumper
@@ -48,6 +49,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper = _dumper(_BaseDumper)
+_AnchoringDumper = _dumper(_BaseDumper, anchors=True)
 PurePythonDumper = _dumper(yaml.SafeDumper)
 
 
@@ -75,7 +77,8 @@ def serialize(file: OutputFile) -> bytes:
     if file.path.endswith(".json"):
         return to_json(file.data).encode("utf-8")
     if file.path.endswith((".yml", ".yaml")):
-        return to_yaml(file.data, file.header).encode("utf-8")
+        dumper = _AnchoringDumper if file.share_repeated else None
+        return to_yaml(file.data, file.header, dumper).encode("utf-8")
     if isinstance(file.data, str):
         return file.data.encode("utf-8")
     raise ValueError(f"no serialization for {file.path}")

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-_LABEL_TEMPLATE = re.compile(r"\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}")
-
-
-def expand(text: str, labels: Mapping[str, str]) -> str:
-    """Expand ``{{ $labels.x }}`` the way Prometheus does when the alert fires."""
-    return _LABEL_TEMPLATE.sub(lambda m: labels.get(m.group(1), ""), text)
-
-
-def firing(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
-    """Expected alert (exact labels and annotations) for a generated alert rule."""
-    rule_labels = {k: v for k, v in rule["labels"].items() if v != ""}
-    all_labels = {**labels, **rule_labels}
-    return {
-        "exp_labels": all_labels,
-        "exp_annotations": {k: expand(v, all_labels) for k, v in rule["annotations"].items()},
-    }
 
 
 def run_promtool(

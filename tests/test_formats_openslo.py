@@ -8,9 +8,10 @@ import pytest
 
 from compiler import pipeline, writer
 from compiler.targets import prometheus
+from compiler.targets.rule_tests import expand
 from tests.conftest import ROOT
 from tests.formats_helpers import compile_files
-from tests.promtool_run import expand, run_promtool
+from tests.promtool_run import run_promtool
 
 SPECS = ROOT / "tests" / "specs" / "openslo"
 

@@ -17,8 +17,9 @@ from compiler.durations import Duration
 from compiler.model import SLO, SpecSet, Tier
 from compiler.synthetic import Point, counter, promtool_input
 from compiler.targets import prometheus
+from compiler.targets.rule_tests import expected_alert as firing
 from tests.conftest import GENERATED
-from tests.promtool_run import firing, run_promtool
+from tests.promtool_run import run_promtool
 
 RULES = GENERATED / "prometheus" / "enforcement-gate.rules.yml"
 INTERVAL = Duration.parse("1m")

@@ -16,8 +16,9 @@ from compiler import burn_rate, pipeline, writer
 from compiler.durations import Duration
 from compiler.synthetic import SyntheticSeries, counter, promtool_input
 from compiler.targets import prometheus
+from compiler.targets.rule_tests import expected_alert as firing
 from tests.conftest import ROOT
-from tests.promtool_run import firing, run_promtool
+from tests.promtool_run import run_promtool
 
 SPEC = ROOT / "tests" / "specs" / "spans.yaml"
 RULES = ROOT / "tests" / "golden" / "spans" / "prometheus" / "checkout-api.rules.yml"

@@ -24,8 +24,9 @@ from compiler.durations import Duration
 from compiler.model import SLO, SpecSet
 from compiler.synthetic import SyntheticSeries, counter, gauge, promtool_input
 from compiler.targets import prometheus, signal_rules
+from compiler.targets.rule_tests import expected_alert as firing
 from tests.conftest import GENERATED
-from tests.promtool_run import firing, run_promtool
+from tests.promtool_run import run_promtool
 
 BURN = 360  # the gate's tenant t1 starts failing 2% of decisions (after 6h of history)
 STOP = 420  # the collector goes down: nothing through it arrives any more
