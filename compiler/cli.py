@@ -57,10 +57,12 @@ def validate(paths: tuple[Path, ...]) -> None:
     slos = len(result.specs.slos)
     alerts = sum(len(slo.tiers) for slo in result.specs.slos)
     signals = len(result.specs.signals)
+    environments = len(result.specs.environments)
     click.echo(
         f"ok: {len(result.files)} file(s), {len(result.specs.services)} service(s), "
         f"{slos} SLO(s), {alerts} burn-rate alert(s)"
         + (f", {signals} signal(s)" if signals else "")
+        + (f", {environments} environment(s)" if environments else "")
     )
 
 

@@ -41,6 +41,9 @@ RESERVED_LABELS = frozenset(
     }
 )
 
+# Scrape job of the OpenTelemetry Collector's own metrics (platform: up{job="otel-collector"}).
+COLLECTOR_JOB = "otel-collector"
+
 # Per SLO and window (label `window`), per label set of the SLO's group_by.
 EVENTS_TOTAL = "slo:events_total:rate"  # events per second over the window
 EVENTS_BAD = "slo:events_bad:rate"  # bad events per second over the window
@@ -78,6 +81,11 @@ def rule_group_name(service: str, slo: str) -> str:
 def rules_path(service: str) -> str:
     """Rule file of one service, relative to the output directory."""
     return f"prometheus/{service}.rules.yml"
+
+
+def otel_config_path(environment: str) -> str:
+    """OpenTelemetry Collector config of one environment, relative to the output directory."""
+    return f"otel/{environment}.yaml"
 
 
 def tests_path(service: str, interval: Duration | None = None) -> str:

@@ -18,9 +18,11 @@ from compiler.diagnostics import Location
 from compiler.durations import Duration
 from compiler.promql import Selector
 
-if TYPE_CHECKING:  # the signal and routing models import this module's basic types
+if TYPE_CHECKING:  # these modules build on the basic types defined here
+    from compiler.environment_model import Environment
     from compiler.routing_model import Routing
     from compiler.signal_model import Signal
+    from compiler.span_metrics import SpanSelection
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -136,6 +138,7 @@ class SLO:
     alert_annotations: Labels = ()
     runbook_url: str | None = None
     location: Location = field(default=Location(""), compare=False)
+    spans: SpanSelection | None = None  # set when the SLI is derived from spans
 
     @property
     def error_budget(self) -> Decimal:
@@ -191,6 +194,7 @@ class SpecSet:
 
     services: tuple[ServiceSpec, ...] = ()
     routing: Routing | None = None
+    environments: tuple[Environment, ...] = ()
 
     @property
     def slos(self) -> tuple[SLO, ...]:

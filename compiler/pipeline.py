@@ -10,16 +10,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import formats, routing_checks, signal_checks
+from compiler import environment_checks, formats, routing_checks, signal_checks
 from compiler.dashboard_semantics import uid_clashes
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.environment_model import Environment
 from compiler.loader import Document, load_file
 from compiler.model import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
 from compiler.routing_model import Routing
 from compiler.schema_check import check
 from compiler.semantics import build_service
-from compiler.targets import alertmanager, grafana, prometheus, rule_tests
+from compiler.targets import alertmanager, grafana, otel, prometheus, rule_tests
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
@@ -31,6 +32,7 @@ TARGETS: tuple[Target, ...] = (
     rule_tests.test_files,
     grafana.dashboard_files,
     alertmanager.config_files,
+    otel.config_files,
 )
 
 
@@ -105,27 +107,36 @@ def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document
     native, found = formats.to_native(loaded)
     result.diagnostics.extend(found)
     services: list[ServiceSpec] = []
+    environments: list[Environment] = []
     routings: list[Routing] = []
     for document in native:
         spec, found = _build(document)
         result.diagnostics.extend(found)
         if isinstance(spec, Routing):
             routings.append(spec)
+        elif isinstance(spec, Environment):
+            environments.append(spec)
         elif spec is not None:
             services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
     result.diagnostics.extend(routing_checks.routing_checks(routings))
     result.diagnostics.extend(signal_checks.pipeline_checks(services))
+    if result.ok:  # against services that failed to build, these would only mislead
+        result.diagnostics.extend(environment_checks.cross_checks(environments, services))
     if result.ok:
+        services = environment_checks.with_span_unit(services, environments)
         result.specs = SpecSet(
             tuple(sorted(services, key=lambda s: s.service.name)),
             routings[0] if routings else None,
+            tuple(sorted(environments, key=lambda e: e.name)),
         )
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result, native
 
 
-def _build(document: Document) -> tuple[ServiceSpec | Routing | None, list[Diagnostic]]:
+def _build(
+    document: Document,
+) -> tuple[ServiceSpec | Routing | Environment | None, list[Diagnostic]]:
     data = document.data
     if not isinstance(data, dict):
         return None, [Diagnostic(document.locate(()), "a spec must be a mapping of fields")]
@@ -139,6 +150,8 @@ def _build(document: Document) -> tuple[ServiceSpec | Routing | None, list[Diagn
                 f"apiVersion {shown}: expected {NATIVE_API_VERSION}{others}",
             )
         ]
+    if data.get("kind") == environment_checks.KIND:
+        return environment_checks.build_environment(document)
     if data.get("kind") == routing_checks.KIND:
         return routing_checks.build_routing(document)
     found = check(document, "spec-v1.schema.json")

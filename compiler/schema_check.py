@@ -148,6 +148,8 @@ def _pattern_words(pattern: str) -> str:
         "with a digit",
         "^[a-zA-Z_:][a-zA-Z0-9_:]*$": "is not a valid metric name",
         "^https?://": "must be an http:// or https:// URL",
+        "^\\$\\{env:[A-Za-z_][A-Za-z0-9_]*\\}$": "must be an environment reference such as "
+        "${env:PROM_TOKEN}, never the secret itself",
         "^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$": "is not a valid name: letters, digits, "
         "'-', '_' and '.', starting and ending with a letter or digit",
     }

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
-from compiler import burn_rate, conventions
+from compiler import burn_rate, conventions, span_metrics
 from compiler.dashboard_semantics import build_dashboards
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.drills import (
@@ -254,7 +254,12 @@ def _slo(
     alerting: dict[str, Any] = raw.get("alerting", {})
     check.labels((*path, "labels"), raw.get("labels"))
     check.labels((*path, "alerting", "labels"), alerting.get("labels"))
-    sli = _sli(check, catalog, raw["sli"], (*path, "sli"), group_by)
+    spans = span_metrics.selection(check, service.name, raw["sli"], (*path, "sli"), group_by)
+    sli = (
+        spans.sli(span_metrics.DEFAULT_UNIT)
+        if spans is not None
+        else _sli(check, catalog, raw["sli"], (*path, "sli"), group_by)
+    )
     budget = burn_rate.error_budget(objective)
     slo_runbook = raw.get("runbook")
     tiers = _tiers(check, service, raw["name"], alerting, period, budget, slo_runbook, path)
@@ -279,6 +284,7 @@ def _slo(
         alert_annotations=labels_of(alerting.get("annotations")),
         runbook_url=runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
         location=check.document.locate(path),
+        spans=spans,
     )
 
 

@@ -69,7 +69,15 @@ def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
     }
     assert drills == {
         "control-plane": {"policy-breach", "agent-retry-loop"},
-        "telemetry": {"collector-down"},
+        # With the drills of the collector's own signals (issue 8, docs/otel.md).
+        "telemetry": {
+            "collector-down",
+            "collector-gone",
+            "ingest-stops-without-type-suffix",
+            "export-and-enqueue-failures",
+            "queue-fills",
+            "memory-limit-reached",
+        },
         "enforcement-gate": {"abuse-spike", "reservation-drift-surge"},
     }
 

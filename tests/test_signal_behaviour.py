@@ -245,7 +245,14 @@ PLATFORM_ALERTS = {
         "KillSwitchStuckDisabled",
         "ControlPlaneHealthCheckFailing",
     },
-    "telemetry": {"TelemetryIngestDown"},
+    "telemetry": {
+        "TelemetryIngestDown",
+        # The collector's data-loss signals (issue 8, docs/otel.md).
+        "TelemetryExportFailing",
+        "TelemetryEnqueueFailing",
+        "TelemetryExportQueueNearlyFull",
+        "TelemetryPointsRefused",
+    },
     "agent-api": {
         "ApiHighErrorRate",
         "ApiLatencyAboveBaseline",
