@@ -32,7 +32,7 @@ from compiler.environment_model import (
 from compiler.loader import Document, PathKey
 from compiler.model import ServiceSpec
 from compiler.schema_check import check as schema_check
-from compiler.semantics import Checker
+from compiler.semantics import Checker, parse_duration
 
 KIND = "Environment"
 SCHEMA = "environment-v1.schema.json"
@@ -65,7 +65,7 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
     spans = SpanMetricsSettings(
         unit=raw_spans.get("unit", span_metrics.DEFAULT_UNIT),
         buckets=_buckets(check, raw_spans.get("buckets")),
-        flush_interval=_duration(
+        flush_interval=parse_duration(
             check, ("span_metrics", "flush_interval"), raw_spans.get("flush_interval")
         )
         or DEFAULT_FLUSH_INTERVAL,
@@ -91,17 +91,6 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
         document=document,
     )
     return environment, check.diagnostics
-
-
-def _duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
-    """A duration the spec gives, or None (absent, or reported as invalid)."""
-    if text is None:
-        return None
-    try:
-        return Duration.parse(text)
-    except ValueError as exc:
-        check.error(path, str(exc))
-        return None
 
 
 def _version(check: Checker, text: str | None) -> otel_versions.Version | None:
@@ -136,7 +125,7 @@ def _memory(check: Checker, raw: dict[str, Any]) -> MemoryLimit:
             check.error((*path, spike), f"{spike} needs {limit}")
         elif spike in raw and raw[spike] >= raw[limit]:
             check.error((*path, spike), f"must be below {limit} ({raw[limit]})")
-    _duration(check, (*path, "check_interval"), raw.get("check_interval"))
+    parse_duration(check, (*path, "check_interval"), raw.get("check_interval"))
     return MemoryLimit(
         limit_mib=raw.get("limit_mib"),
         spike_limit_mib=raw.get("spike_limit_mib"),
@@ -162,7 +151,7 @@ def _delivery(check: Checker, raw: dict[str, Any]) -> Delivery | None:
                 (*path, "headers", name),
                 "credentials go under delivery.auth as an ${env:...} reference, not in headers",
             )
-    outage = _duration(check, (*path, "outage"), raw["outage"])
+    outage = parse_duration(check, (*path, "outage"), raw["outage"])
     if outage is None:
         return None
     if outage < MIN_OUTAGE:
@@ -192,7 +181,7 @@ def _scrape_jobs(check: Checker, raw: list[dict[str, Any]]) -> list[ScrapeJob]:
                 service=item["service"],
                 job=name,
                 targets=tuple(item["targets"]),
-                interval=_duration(check, (*path, "interval"), item.get("interval"))
+                interval=parse_duration(check, (*path, "interval"), item.get("interval"))
                 or DEFAULT_SCRAPE_INTERVAL,
                 metrics_path=item.get("metrics_path", "/metrics"),
                 scheme=item.get("scheme", "http"),
