@@ -85,6 +85,12 @@ def validate(paths: tuple[Path, ...]) -> None:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any output is stale.")
 @click.option(
+    "--diff",
+    is_flag=True,
+    help="Write nothing; print a unified diff of what compiling would change (the review "
+    "view of a spec change); exit 1 if anything would.",
+)
+@click.option(
     "--rules-format",
     "rules_formats",
     type=click.Choice(rule_formats.FORMATS),
@@ -111,6 +117,7 @@ def compile_command(
     out: Path,
     dashboards_dir: Path,
     check: bool,
+    diff: bool,
     rules_formats: tuple[str, ...],
     operator_namespace: str | None,
     operator_labels: tuple[str, ...],
@@ -122,8 +129,10 @@ def compile_command(
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
     planned = writer.plan(files, roots)
-    if check:
+    if check or diff:
         report = writer.compare(planned)
+        if diff:
+            click.echo("".join(writer.unified_diff(planned, report)), nl=False)
         for path in report.written:
             click.echo(f"stale: {path}", err=True)
         for path in report.removed:

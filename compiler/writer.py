@@ -8,10 +8,11 @@ produced (listed in each root's MANIFEST), and can instead report what is stale.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,31 @@ def compare(planned: Plan) -> Report:
     differing = tuple(sorted(p for p, data in planned.files.items() if _read(p) != data))
     removed = tuple(p for p in planned.stale if p.exists())
     return Report(differing, removed, len(planned.files) - len(differing))
+
+
+def unified_diff(planned: Plan, report: Report) -> Iterator[str]:
+    """Lines of a unified diff from the files on disk to what writing ``planned`` would leave.
+
+    ``report`` is ``compare(planned)``: the diff covers its changed and removed files, in the
+    form a reviewer knows from ``git diff`` (new files from /dev/null).
+    """
+    for path in report.written:
+        old = _read(path)
+        yield from difflib.unified_diff(
+            _lines(old),
+            _lines(planned.files[path]),
+            fromfile="/dev/null" if old is None else f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    for path in report.removed:
+        yield from difflib.unified_diff(_lines(_read(path)), [], f"a/{path}", "/dev/null")
+
+
+def _lines(data: bytes | None) -> list[str]:
+    lines = (data or b"").decode("utf-8", errors="replace").splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
 
 
 def write(planned: Plan) -> Report:

@@ -54,8 +54,10 @@ _lab = _Background()
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m have deselected what will not run
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Start building if a test that will run uses the lab."""
+    if config.option.collectonly:
+        return
     if any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
         assert shutil.which("prometheus"), "prometheus is not on PATH: run `make tools`"
         _lab.start()

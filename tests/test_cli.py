@@ -72,6 +72,34 @@ def test_check_names_stale_and_missing_files(in_tmp_cwd: Path) -> None:
     assert "stale: generated/prometheus/checkout.rules.yml" in output
 
 
+def test_diff_shows_what_a_spec_change_does_and_writes_nothing(in_tmp_cwd: Path) -> None:
+    specs = _spec_dir(in_tmp_cwd)
+    _run("compile")
+    assert _run("compile", "--diff") == (0, "up to date: 7 file(s)\n")
+    rules = in_tmp_cwd / "generated" / "prometheus" / "checkout.rules.yml"
+    before = rules.read_bytes()
+    (specs / "checkout.yaml").write_text(VALID.replace("objective: 99.9", "objective: 99.5"))
+    result = CliRunner().invoke(main, ["compile", "--diff"])
+    assert result.exit_code == 1
+    diff = result.stdout
+    assert "--- a/generated/prometheus/checkout.rules.yml\n" in diff
+    assert "+++ b/generated/prometheus/checkout.rules.yml\n" in diff
+    removed = [line for line in diff.splitlines() if line.startswith("-") and "99.9" in line]
+    added = [line for line in diff.splitlines() if line.startswith("+") and "99.5" in line]
+    assert removed and added
+    assert "stale: generated/prometheus/checkout.rules.yml" in result.stderr
+    assert rules.read_bytes() == before
+
+
+def test_diff_of_a_new_service_starts_from_dev_null(in_tmp_cwd: Path) -> None:
+    specs = _spec_dir(in_tmp_cwd)
+    _run("compile")
+    (specs / "other.yaml").write_text(VALID.replace("name: checkout", "name: other"))
+    diff = CliRunner().invoke(main, ["compile", "--diff"]).stdout
+    assert "--- /dev/null\n+++ b/generated/prometheus/other.rules.yml\n" in diff
+    assert not (in_tmp_cwd / "generated" / "prometheus" / "other.rules.yml").exists()
+
+
 def test_outputs_no_longer_produced_are_removed(in_tmp_cwd: Path) -> None:
     specs = _spec_dir(in_tmp_cwd)
     (specs / "other.yaml").write_text(VALID.replace("name: checkout", "name: other"))
