@@ -16,7 +16,9 @@ import click
 from compiler import formats, pipeline, promtool, test_runner, writer
 from compiler.diagnostics import Severity
 from compiler.gate.command import gate_command
+from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.local_prometheus import PrometheusError
+from compiler.model import SpecSet
 from compiler.outputs import Root
 from compiler.targets import rule_formats
 
@@ -51,9 +53,17 @@ def _checked(result: pipeline.Compilation) -> pipeline.Compilation:
 
 @main.command()
 @_paths
-def validate(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--signoffs",
+    "signoff_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also check the release gate's sign-off files in this directory (e.g. signoffs/): "
+    "their fields, and that each is signed by its service's owner.",
+)
+def validate(paths: tuple[Path, ...], signoff_dir: Path | None) -> None:
     """Check spec files (default: slos/) and report every problem with its file and line."""
     result = _compile(paths)
+    signoffs = _checked_signoffs(signoff_dir, result.specs) if signoff_dir else None
     slos = len(result.specs.slos)
     alerts = sum(len(slo.tiers) for slo in result.specs.slos)
     signals = len(result.specs.signals)
@@ -63,7 +73,21 @@ def validate(paths: tuple[Path, ...]) -> None:
         f"{slos} SLO(s), {alerts} burn-rate alert(s)"
         + (f", {signals} signal(s)" if signals else "")
         + (f", {environments} environment(s)" if environments else "")
+        + (f", {len(signoffs.signoffs)} sign-off(s)" if signoffs is not None else "")
     )
+
+
+def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
+    """The sign-offs in ``directory``; print every problem, exit 1 if there is an error."""
+    found = load_signoffs(directory, specs)
+    problems = review(found, specs)
+    for diagnostic in problems:
+        click.echo(str(diagnostic), err=True)
+    count = sum(d.severity is Severity.ERROR for d in problems)
+    if count:
+        click.echo(f"{count} error{'s' if count != 1 else ''} in sign-offs", err=True)
+        sys.exit(1)
+    return found
 
 
 @main.command(name="compile")

@@ -39,6 +39,25 @@ def test_validate_reports_errors_and_exits_1(in_tmp_cwd: Path) -> None:
     assert "1 error; nothing written" in output
 
 
+def test_validate_checks_signoffs_when_asked(in_tmp_cwd: Path) -> None:
+    _spec_dir(in_tmp_cwd)
+    signoffs = in_tmp_cwd / "signoffs"
+    signoffs.mkdir()
+    good = (
+        "incident: INC-1\nservice: checkout\nowner: team-shop\n"
+        "signed_at: 2026-11-22T10:05:00Z\nmitigation: rolled back\n"
+    )
+    (signoffs / "good.yaml").write_text(good)
+    code, output = _run("validate", "--signoffs", "signoffs")
+    assert code == 0, output
+    assert output.strip().endswith(", 1 sign-off(s)")
+    (signoffs / "bad.yaml").write_text(good.replace("owner: team-shop", "owner: bob"))
+    code, output = _run("validate", "--signoffs", "signoffs")
+    assert code == 1
+    assert "signoffs/bad.yaml:3: owner: 'bob' is not the owner of service 'checkout'" in output
+    assert "1 error in sign-offs" in output
+
+
 def test_usage_errors_exit_2(in_tmp_cwd: Path) -> None:
     assert _run("compile", "--no-such-flag")[0] == 2
     assert _run("frobnicate")[0] == 2

@@ -10,8 +10,9 @@ import pytest
 
 from compiler import pipeline
 from compiler.durations import Duration
-from compiler.gate.signoffs import load_signoffs
+from compiler.gate.signoffs import load_signoffs, review
 from compiler.model import GatePolicy, SpecSet
+from tests.conftest import ROOT
 
 SPEC = """\
 apiVersion: slo-compiler/v1
@@ -194,3 +195,26 @@ def test_signoff_for_another_service_is_a_warning(tmp_path: Path, reference_spec
 
 def test_no_signoff_directory(reference_specs: SpecSet, tmp_path: Path) -> None:
     assert load_signoffs(tmp_path / "missing", reference_specs).signoffs == ()
+
+
+def test_review_refuses_a_signoff_by_someone_else(tmp_path: Path, reference_specs: SpecSet) -> None:
+    """At review time a sign-off the gate would never count is an error at its owner line."""
+    directory = signoff_dir(
+        tmp_path, a=VALID, b=VALID.replace("owner: team-enforcement", "owner: alice")
+    )
+    found = load_signoffs(directory, reference_specs)
+    assert len(found.signoffs) == 2  # both valid files; only the gate decides episodes
+    assert [str(d).replace(f"{directory.parent}/", "") for d in review(found, reference_specs)] == [
+        "signoffs/b.yaml:4: owner: 'alice' is not the owner of service 'enforcement-gate' "
+        "(service.owner: 'team-enforcement'); the release gate will not count this sign-off"
+    ]
+
+
+def test_the_example_in_the_signoffs_readme_is_valid(
+    tmp_path: Path, reference_specs: SpecSet
+) -> None:
+    readme = (ROOT / "signoffs" / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    found = load_signoffs(signoff_dir(tmp_path, example=example), reference_specs)
+    assert review(found, reference_specs) == []
+    assert [s.incident for s in found.signoffs] == ["INC-2041"]

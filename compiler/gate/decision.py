@@ -184,6 +184,7 @@ class SignOff:
     owner: str
     signed_at: float
     mitigation: str
+    owner_line: int = 0  # where ``owner`` is written, for reports on the file itself
 
     def covers(self, service: str, slo: str) -> bool:
         """Whether the sign-off is about this SLO."""

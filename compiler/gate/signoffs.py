@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, Severity, SpecError
+from compiler.diagnostics import Diagnostic, Location, Severity, SpecError
 from compiler.gate.decision import SignOff
 from compiler.gate.times import parse_rfc3339
 from compiler.loader import Document, load_file
@@ -78,6 +78,29 @@ def load_signoffs(directory: Path | None, specs: SpecSet) -> SignOffSet:
         tuple(sorted(diagnostics, key=lambda d: d.sort_key)),
         {named: tuple(files) for named, files in ignored.items()},
     )
+
+
+def review(signoffs: SignOffSet, specs: SpecSet) -> list[Diagnostic]:
+    """What the pull request adding sign-offs should hear (``slo validate --signoffs``).
+
+    Every problem of the files, and, as errors, sign-offs by someone other than the
+    service's owner: the gate would never count them, so they are better refused at review
+    than discovered when a release stays blocked.
+    """
+    owners = {spec.service.name: spec.service.owner for spec in specs.services}
+    problems = list(signoffs.diagnostics)
+    for signoff in signoffs.signoffs:
+        owner = owners.get(signoff.service)
+        if owner is not None and signoff.owner != owner:
+            problems.append(
+                Diagnostic(
+                    Location(signoff.file, signoff.owner_line, "owner"),
+                    f"'{signoff.owner}' is not the owner of service '{signoff.service}' "
+                    f"(service.owner: '{owner}'); the release gate will not count this "
+                    "sign-off",
+                )
+            )
+    return sorted(problems, key=lambda d: d.sort_key)
 
 
 def _names(data: Any, specs: SpecSet) -> tuple[str, str]:
@@ -142,6 +165,7 @@ def _signoff(document: Document, specs: SpecSet) -> tuple[SignOff | None, list[D
             owner=data["owner"],
             signed_at=signed_at,
             mitigation=data["mitigation"],
+            owner_line=document.line(("owner",)),
         ),
         problems,
     )
