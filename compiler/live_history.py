@@ -17,9 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
-from compiler import promql
 from compiler.local_prometheus import (
     LocalPrometheus,
     PrometheusError,
@@ -27,61 +25,10 @@ from compiler.local_prometheus import (
     backfill_openmetrics,
     backfill_series,
     recording_levels,
+    rule_history,
 )
 from compiler.synthetic import SyntheticSeries
 from compiler.synthetic_exporter import SyntheticExporter
-
-
-def _range_query(
-    server: LocalPrometheus, expr: str, start: int, end: int, step: int
-) -> Iterator[dict[str, Any]]:
-    """Every series of a range query, in chunks (a query returns at most 11,000 points)."""
-    for chunk in range(start, end + 1, step * 10_000):
-        chunk_end = min(end, chunk + step * 9_999)
-        yield from server.get(
-            "/api/v1/query_range",
-            query=expr,
-            start=str(chunk),
-            end=str(chunk_end),
-            step=str(step),
-        )["result"]
-
-
-def _rule_labels(
-    series: dict[str, Any], rule: dict[str, Any], **extra: str
-) -> tuple[tuple[str, str], ...]:
-    """The labels a rule gives a result series: the rule's own win, empty ones are dropped."""
-    labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
-    labels.update(rule.get("labels") or {})
-    labels.update(extra)
-    return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
-
-
-def rule_history(
-    server: LocalPrometheus, document: dict[str, Any], start: int, end: int, interval: int = 60
-) -> str:
-    """What one level of recording rules (see :func:`recording_levels`) records over
-    ``[start, end]``, as OpenMetrics text.
-
-    The server's engine evaluates each rule at every evaluation time with a range query,
-    the same query ``promtool tsdb create-blocks-from rules`` makes; but the result becomes
-    one set of blocks instead of one block per rule and two hours, which for hundreds of
-    rules is many times faster and leaves the server far fewer blocks to search.
-    """
-    samples: dict[tuple[tuple[str, str], ...], list[tuple[float, str]]] = {}
-    for group in document["groups"]:
-        for rule in group["rules"]:
-            for series in _range_query(server, rule["expr"], start, end, interval):
-                key = _rule_labels(series, rule, __name__=rule["record"])
-                samples.setdefault(key, []).extend((float(t), v) for t, v in series["values"])
-    lines: list[str] = []
-    for key, points in sorted(samples.items()):
-        labels = dict(key)
-        name = labels.pop("__name__")
-        text = ",".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items()))
-        lines.extend(f"{name}{{{text}}} {value} {stamp:.3f}" for stamp, value in sorted(points))
-    lines.append("# EOF")
-    return "\n".join(lines) + "\n"
 
 
 def _backfill_into(text: str, data_dirs: Sequence[Path], what: str) -> str | None:
