@@ -27,7 +27,6 @@ from compiler.durations import Duration
 DEFAULT_MIN_BAD_EVENTS_AT_THRESHOLD = 10
 
 DEFAULT_PERIOD = Duration.parse("30d")
-_REFERENCE_PERIOD = Duration.parse("30d")
 _DIGITS = Context(prec=12, rounding=ROUND_HALF_EVEN)
 
 
@@ -35,7 +34,6 @@ _DIGITS = Context(prec=12, rounding=ROUND_HALF_EVEN)
 class DefaultTier:
     """One of the SRE workbook's tiers, as a budget share so that it scales with the period."""
 
-    key: str
     severity: str
     long_window: Duration
     short_window: Duration
@@ -45,10 +43,10 @@ class DefaultTier:
 # The SRE workbook's four tiers (also Sloth's and kubernetes-mixin's): 14.4x, 6x, 3x and 1x
 # for a 30-day period, i.e. 2%, 5%, 10% and 10% of the budget in the long window.
 DEFAULT_TIERS: tuple[DefaultTier, ...] = (
-    DefaultTier("page-fast", "critical", Duration.parse("1h"), Duration.parse("5m"), Decimal(2)),
-    DefaultTier("page-slow", "critical", Duration.parse("6h"), Duration.parse("30m"), Decimal(5)),
-    DefaultTier("ticket-fast", "warning", Duration.parse("1d"), Duration.parse("2h"), Decimal(10)),
-    DefaultTier("ticket-slow", "warning", Duration.parse("3d"), Duration.parse("6h"), Decimal(10)),
+    DefaultTier("critical", Duration.parse("1h"), Duration.parse("5m"), Decimal(2)),
+    DefaultTier("critical", Duration.parse("6h"), Duration.parse("30m"), Decimal(5)),
+    DefaultTier("warning", Duration.parse("1d"), Duration.parse("2h"), Decimal(10)),
+    DefaultTier("warning", Duration.parse("3d"), Duration.parse("6h"), Decimal(10)),
 )
 
 
@@ -166,3 +164,8 @@ def format_number(value: Decimal | float | int) -> str:
         value = Decimal(repr(value))
     text = format(exact(Decimal(value)), "f")
     return text
+
+
+def format_percent(ratio: Decimal) -> str:
+    """A ratio as a percentage: ``0.001`` → ``0.1%``."""
+    return f"{format_number(ratio * 100)}%"

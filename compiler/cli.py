@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from compiler import formats, pipeline, promtool, test_runner, writer
-from compiler.diagnostics import Severity
+from compiler.diagnostics import Diagnostic, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.local_prometheus import PrometheusError
@@ -42,13 +42,18 @@ def _compile(paths: Sequence[Path]) -> pipeline.Compilation:
 
 def _checked(result: pipeline.Compilation) -> pipeline.Compilation:
     """Print every diagnostic of ``result``; exit 1 if there is an error."""
-    for diagnostic in result.diagnostics:
-        click.echo(str(diagnostic), err=True)
-    if not result.ok:
-        count = sum(d.severity is Severity.ERROR for d in result.diagnostics)
-        click.echo(f"{count} error{'s' if count != 1 else ''}; nothing written", err=True)
-        sys.exit(1)
+    _report(result.diagnostics, "; nothing written")
     return result
+
+
+def _report(diagnostics: Sequence[Diagnostic], consequence: str) -> None:
+    """Print every diagnostic; if any is an error, say how many and exit 1."""
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+    count = len(errors(diagnostics))
+    if count:
+        click.echo(f"{count} error{'s' if count != 1 else ''}{consequence}", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -80,13 +85,7 @@ def validate(paths: tuple[Path, ...], signoff_dir: Path | None) -> None:
 def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
     """The sign-offs in ``directory``; print every problem, exit 1 if there is an error."""
     found = load_signoffs(directory, specs)
-    problems = review(found, specs)
-    for diagnostic in problems:
-        click.echo(str(diagnostic), err=True)
-    count = sum(d.severity is Severity.ERROR for d in problems)
-    if count:
-        click.echo(f"{count} error{'s' if count != 1 else ''} in sign-offs", err=True)
-        sys.exit(1)
+    _report(review(found, specs), " in sign-offs")
     return found
 
 
@@ -216,9 +215,7 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
         click.echo("nothing to convert: no Sloth or OpenSLO specs among the inputs", err=True)
         sys.exit(1)
     planned = writer.Plan({out / file.path: writer.serialize(file) for file in files})
-    clashes = [
-        path for path, data in planned.files.items() if path.exists() and path.read_bytes() != data
-    ]
+    clashes = [path for path in writer.compare(planned).written if path.exists()]
     if clashes and not force:
         for path in clashes:
             click.echo(f"exists: {path}", err=True)

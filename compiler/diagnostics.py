@@ -26,10 +26,6 @@ class Location:
     line: int = 0
     path: str = ""
 
-    def at(self, path: str, line: int) -> Location:
-        """The same file, another field."""
-        return Location(self.file, line, path)
-
 
 @dataclass(frozen=True)
 class Diagnostic:

@@ -18,7 +18,6 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("m", 60),
     ("s", 1),
 )
-_UNIT_SECONDS = dict(_UNITS)
 _PATTERN = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -44,8 +43,8 @@ class Duration:
         if not match or not any(match.groups()):
             raise DurationError(f"{text!r} is not a duration like 5m, 1h or 30d")
         seconds = sum(
-            int(value) * _UNIT_SECONDS[unit]
-            for value, (unit, _) in zip(match.groups(), _UNITS, strict=True)
+            int(value) * size
+            for value, (_, size) in zip(match.groups(), _UNITS, strict=True)
             if value
         )
         if seconds == 0:

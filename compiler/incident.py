@@ -12,14 +12,14 @@ satisfy the selectors that read the series (``code=~"5.."`` → ``500``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
 from compiler import burn_rate
-from compiler.model import SLO, Events, LatencySLI, Metric, RatioSLI, ServiceSpec, SpecSet
-from compiler.promql import Matcher, Selector, parse, selectors_in, substitute_window
+from compiler.model import SLO, LatencySLI, Metric, RatioSLI, ServiceSpec, SpecSet
+from compiler.promql import Matcher, Selector
 from compiler.synthetic import SyntheticSeries, counter, gauge
 
 BUSY = 20.0  # events per second of the burning group
@@ -184,13 +184,6 @@ def _burn_ratio(slo: SLO) -> tuple[float, float]:
     return float(budget) * HEALTHY_SHARE_OF_BUDGET, burning
 
 
-def _event_selectors(events: Events) -> list[Selector]:
-    if events.selector is not None:
-        return [events.selector]
-    assert events.query is not None
-    return selectors_in(parse(substitute_window(events.query, "5m")))
-
-
 def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timeline) -> None:
     healthy_ratio, burn_ratio = _burn_ratio(slo)
     for group, burns in groups(specs, slo):
@@ -206,7 +199,7 @@ def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timel
         # Shape of the counted side: bad events, or good ones.
         share = [(m, r if sli.bad else 1 - r) for m, r in ratios]
         written: list[tuple[str, dict[str, str]]] = []
-        counted_selectors = _event_selectors(counted)
+        counted_selectors = counted.selectors
         for selector in counted_selectors:
             # Another SLO on the same counters wrote them already: share its traffic.
             existing = collector.matching(selector, group)
@@ -217,7 +210,7 @@ def _slo_series(collector: _Collector, specs: SpecSet, slo: SLO, timeline: Timel
             shape = [(m, volume * s / len(counted_selectors)) for m, s in share]
             collector.add(counter(selector.metric, labels, shape))
             written.append((selector.metric, labels))
-        totals = _event_selectors(sli.total)
+        totals = sli.total.selectors
         for selector in totals:
             # A counted series the total selector also selects already carries its share.
             inside = [w for w in written if matches(selector, *w)]
@@ -255,11 +248,11 @@ def models(slo: SLO) -> bool:
         return True
     counted = sli.bad or sli.good
     assert counted is not None
-    return set(map(str, _event_selectors(counted))) != set(map(str, _event_selectors(sli.total)))
+    return set(map(str, counted.selectors)) != set(map(str, sli.total.selectors))
 
 
 def _distinct_from(
-    total: Selector, counted: list[Selector], collector: _Collector, group: dict[str, str]
+    total: Selector, counted: Sequence[Selector], collector: _Collector, group: dict[str, str]
 ) -> dict[str, str]:
     """Labels of a total series that none of the counted selectors selects."""
     declared = collector.declared_labels(total.metric)

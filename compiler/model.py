@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from compiler import burn_rate
 from compiler.dashboard_model import DeclaredDashboard
 from compiler.diagnostics import Location
 from compiler.durations import Duration
-from compiler.promql import Selector
+from compiler.promql import Selector, parse, selectors_in, substitute_window
 
 if TYPE_CHECKING:  # these modules build on the basic types defined here
     from compiler.environment_model import Environment
@@ -68,6 +69,14 @@ class Events:
 
     selector: Selector | None = None
     query: str | None = None
+
+    @cached_property
+    def selectors(self) -> tuple[Selector, ...]:
+        """The series these events are read from (a query's in the order it names them)."""
+        if self.selector is not None:
+            return (self.selector,)
+        assert self.query is not None
+        return tuple(selectors_in(parse(substitute_window(self.query, "5m"))))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from compiler import burn_rate, conventions, span_metrics
 from compiler.dashboard_semantics import build_dashboards
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, Severity, errors
 from compiler.drills import (
     AlertSource,
     Drill,
@@ -112,7 +112,7 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
     sources = [*slo_alert_sources(slos), *signal_alert_sources(signals)]
     drills = _drills(check, catalog, data.get("scenarios", []), sources)
     gate = build_policy(check, data.get("gate"), slos)
-    if any(d.severity is Severity.ERROR for d in check.diagnostics):
+    if errors(check.diagnostics):
         return None, check.diagnostics
     spec = ServiceSpec(
         service,
@@ -237,11 +237,7 @@ class Catalog:
 def _slo(
     check: Checker, catalog: Catalog, service: Service, raw: dict[str, Any], path: PathKey
 ) -> SLO | None:
-    objective = (
-        Decimal(repr(raw["objective"]))
-        if isinstance(raw["objective"], float)
-        else (Decimal(raw["objective"]))
-    )
+    objective = to_decimal(raw["objective"])
     period = parse_duration(check, (*path, "period"), raw.get("period")) or burn_rate.DEFAULT_PERIOD
     if period < conventions.PERIOD_TILE:
         check.error((*path, "period"), f"a period must be at least {conventions.PERIOD_TILE}")
@@ -470,14 +466,15 @@ def _tiers(
             check.warn(
                 alerting_path,
                 f"default tier {long_window}/{short_window} left out: at this objective its "
-                f"threshold would be an error ratio of {_percent(threshold)}",
+                f"threshold would be an error ratio of {burn_rate.format_percent(threshold)}",
             )
             continue
         if threshold >= 1:
             check.error(
                 tier_path,
-                f"can never fire: {burn_rate.format_number(factor)}x the {_percent(budget)} "
-                f"budget is an error ratio of {_percent(threshold)}",
+                f"can never fire: {burn_rate.format_number(factor)}x the "
+                f"{burn_rate.format_percent(budget)} budget is an error ratio of "
+                f"{burn_rate.format_percent(threshold)}",
             )
             continue
         if explicit and factor < 1:
@@ -551,7 +548,3 @@ def runbook_url(
 def to_decimal(value: Any) -> Decimal:
     """A YAML number as an exact decimal (0.1 stays 0.1)."""
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
-def _percent(ratio: Decimal) -> str:
-    return f"{burn_rate.format_number(ratio * 100)}%"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.model import SLO, Events, LatencySLI, RatioSLI, ServiceSpec
-from compiler.promql import Selector, parse, selectors_in, substitute_window
+from compiler.model import SLO, LatencySLI, RatioSLI, ServiceSpec
+from compiler.promql import Selector, parse, selectors_in
 from compiler.signal_model import (
     Baseline,
     GaugeMeasure,
@@ -46,7 +46,7 @@ def _selectors(slo: SLO) -> Iterator[Selector]:
     assert isinstance(sli, RatioSLI)
     for events in (sli.total, sli.bad, sli.good):
         if events is not None:
-            yield from _event_selectors(events)
+            yield from events.selectors
 
 
 def _signal_selectors(signal: Signal) -> Iterator[Selector]:
@@ -68,18 +68,11 @@ def _signal_selectors(signal: Signal) -> Iterator[Selector]:
 
 def _measure_selectors(measure: Measure) -> Iterator[Selector]:
     if isinstance(measure, RateMeasure):
-        yield from _event_selectors(measure.events)
+        yield from measure.events.selectors
     elif isinstance(measure, RatioMeasure):
-        yield from (*_event_selectors(measure.numerator), *_event_selectors(measure.denominator))
+        yield from (*measure.numerator.selectors, *measure.denominator.selectors)
     elif isinstance(measure, GaugeMeasure):
         yield measure.selector
     else:
         assert isinstance(measure, QuantileMeasure)
         yield from (measure.bucket, measure.count)
-
-
-def _event_selectors(events: Events) -> Iterator[Selector]:
-    if events.selector is not None:
-        yield events.selector
-    if events.query is not None:
-        yield from selectors_in(parse(substitute_window(events.query, "5m")))

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler import promql
 from compiler.model import SLO, Events, LatencySLI, RatioSLI
 from compiler.promql import Matcher, Selector
 from compiler.targets.prometheus import le_matcher
@@ -218,13 +217,10 @@ def _assign(constraints: list[Matcher], fixed: dict[str, str]) -> dict[str, str]
 
 def _carrier(events: Events) -> tuple[Selector, list[Selector]]:
     """The selector that carries an event side's events, and the query's other selectors."""
-    if events.selector is not None:
-        return events.selector, []
-    assert events.query is not None
-    found = promql.selectors_in(promql.parse(promql.substitute_window(events.query, "5m")))
+    found = events.selectors
     if not found:
         raise SynthesisError("the query names no series to synthesize")
-    return found[0], found[1:]
+    return found[0], list(found[1:])
 
 
 def event_series(slo: SLO) -> list[EventSeries]:

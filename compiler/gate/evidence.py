@@ -268,7 +268,7 @@ class SloJudge:
         """Evaluate each tier's alert expression now: the alert's own condition, whatever
         ALERTS says (a lagging ruler, a long ``for`` or no Alertmanager cannot hide it)."""
         for tier in self.slo.tiers:
-            expr = prometheus.alert_expr(self.slo, tier, self.series)
+            expr = prometheus.alert_expr(tier, self.series)
             for item in self.client.instant(expr, self.now):
                 group = group_text(item.labels, self.slo)
                 long_burn = self.values.get((conventions.BURN_RATE, str(tier.long_window), group))

@@ -255,7 +255,7 @@ def _tier_meta_rules(tier: Tier, series: SloSeries) -> list[Rule]:
     ]
 
 
-def alert_expr(slo: SLO, tier: Tier, series: SloSeries) -> str:
+def alert_expr(tier: Tier, series: SloSeries) -> str:
     """Both windows above the tier's burn factor, and enough traffic in the long window."""
     factor = burn_rate.format_number(tier.burn_factor)
     parts = [
@@ -274,7 +274,7 @@ def alert_expr(slo: SLO, tier: Tier, series: SloSeries) -> str:
 
 def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rule:
     """The alerting rule of one tier."""
-    rule: Rule = {"alert": tier.alert, "expr": alert_expr(slo, tier, series)}
+    rule: Rule = {"alert": tier.alert, "expr": alert_expr(tier, series)}
     if tier.for_ is not None:
         rule["for"] = str(tier.for_)
     rule["labels"] = {
@@ -294,8 +294,8 @@ def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     """summary, description and runbook_url of one tier, plus the spec's own annotations."""
     numbers = {
         "factor": burn_rate.format_number(tier.burn_factor),
-        "threshold_percent": _percent(slo.threshold(tier)),
-        "budget_percent": _percent(slo.error_budget),
+        "threshold_percent": burn_rate.format_percent(slo.threshold(tier)),
+        "budget_percent": burn_rate.format_percent(slo.error_budget),
         "objective_percent": f"{burn_rate.format_number(slo.objective)}%",
         "exhaustion_seconds": burn_rate.exhaustion_time(slo.period, tier.burn_factor),
         "share_percent": burn_rate.format_number(
@@ -313,10 +313,6 @@ def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     annotations.update(dict(slo.alert_annotations))
     annotations.update(dict(tier.annotations))
     return annotations
-
-
-def _percent(ratio: Any) -> str:
-    return f"{burn_rate.format_number(ratio * 100)}%"
 
 
 def _record(name: str, expr: str, labels: dict[str, str]) -> Rule:
