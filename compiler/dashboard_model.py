@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from compiler.diagnostics import Location
 from compiler.promql import Selector
 
-# Panel kinds and the query each becomes (see compiler/grafana/declared.py).
+# Panel kinds and the query each becomes (see compiler/grafana/declared_dashboard.py).
 RATE = "rate"  # per-second rate of a counter
 INCREASE = "increase"  # a counter's increase over the time range shown
 RATIO = "ratio"  # rate of numerator / rate of denominator
@@ -20,7 +20,6 @@ VALUE = "value"  # a gauge's value
 QUANTILE = "quantile"  # a histogram quantile
 
 TIMESERIES = "timeseries"
-STAT = "stat"
 BARGAUGE = "bargauge"
 
 

@@ -38,11 +38,6 @@ _STEP = re.compile(
     r"(?:/\s*(?P<unit>s|m|h))?\s*(?:from\s+(?P<start>\S+))?\s*$"
 )
 _PER_SECOND = {"s": 1, "m": 60, "h": 3600}
-TIER_LABELS = (
-    conventions.SEVERITY_LABEL,
-    conventions.LONG_WINDOW_LABEL,
-    conventions.SHORT_WINDOW_LABEL,
-)
 
 
 @dataclass(frozen=True)

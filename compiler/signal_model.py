@@ -5,7 +5,7 @@ small set of kinds (a threshold, a new event of a counter, no data, a change aga
 baseline, a rising trend, or raw PromQL). Conditions that read a quantity share one
 vocabulary of *measures* (a rate, a ratio, a gauge, a histogram quantile), so a threshold and a
 baseline on the same quantity read it the same way. Targets turn these values into rules
-(``targets/signal_rules.py``) and promtool tests (``targets/signal_tests.py``).
+(``targets/signal_rules.py``) and promtool tests (``targets/rule_tests.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from compiler.durations import Duration
 from compiler.model import Events, Labels
 from compiler.promql import Matcher, Selector
 
+
 # How a gauge's series are combined into one value per label set of group_by.
-AGGREGATIONS = ("max", "min", "sum", "avg")
-
-
 @dataclass(frozen=True)
 class RateMeasure:
     """Events per second of a counter (or of a query of rates), optionally per ``per``."""
@@ -72,11 +70,6 @@ class QuantileMeasure:
 
 
 Measure = RateMeasure | RatioMeasure | GaugeMeasure | QuantileMeasure
-
-
-def windowed(measure: Measure) -> bool:
-    """Whether the measure is taken over a window (everything but a gauge)."""
-    return not isinstance(measure, GaugeMeasure)
 
 
 @dataclass(frozen=True)

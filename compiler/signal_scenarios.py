@@ -6,7 +6,7 @@ recovers, one that stays on the quiet side, and the traps of the kind (low traff
 ratio, a baseline near zero, a series returning after a gap, a value rising but still low).
 Each case knows at which minutes its alert is firing and at which it is silent, derived from
 the rule semantics (windows, ``for``, ``clear_after``) with margins where an exact minute
-would depend on how Prometheus extrapolates a partial window. ``targets/signal_tests.py``
+would depend on how Prometheus extrapolates a partial window. ``targets/rule_tests.py``
 turns scenarios into promtool unit tests; the pieces here serve drills as well.
 
 Series are written with :mod:`compiler.synthetic`; labels that selectors constrain get values

@@ -128,13 +128,15 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
                 increment, previous = difference, current
                 j += 1
             start = _num(max(first, reached) if series.kind == "counter" else first)
+            step_text = _num(increment or 0.0)
             if j - i == 1:
                 segments.append(start)
             else:
-                segments.append(f"{start}+{_num(increment or 0.0)}x{j - i - 1}")
-            reached = float(start)
+                segments.append(f"{start}+{step_text}x{j - i - 1}")
+            # Added one at a time, as promtool does, to get its rounding exactly.
+            reached, added = float(start), float(step_text)
             for _ in range(j - i - 1):
-                reached += float(_num(increment or 0.0))
+                reached += added
         i = j
     return " ".join(segments)
 

@@ -234,10 +234,6 @@ def provisioning_ready(board: Board) -> Iterator[str]:
             yield f"'{key}' breaks file provisioning"
     if int(board.get("schemaVersion", 0)) < MIN_SCHEMA_VERSION:
         yield f"schemaVersion {board.get('schemaVersion')} is below {MIN_SCHEMA_VERSION}"
-    for panel in board.get("panels", []):
-        kind = panel.get("type")
-        if kind != "row" and kind not in PANEL_TYPES:
-            yield f"{_name(panel)} has type '{kind}' (removed or not allowed)"
     for panel in panels(board):
         if panel.get("type") not in PANEL_TYPES:
             yield f"{_name(panel)} has type '{panel.get('type')}' (removed or not allowed)"

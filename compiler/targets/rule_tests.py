@@ -365,8 +365,8 @@ def predictable(text: str) -> bool:
 def expected_alert(rule: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     """An alert as promtool expects it: the series' labels with the rule's (empty ones
     removed), and annotations with ``{{ $labels.x }}`` expanded as Prometheus does."""
-    rule_labels = {k: v for k, v in rule.get("labels", {}).items() if v != ""}
-    all_labels = {**labels, **rule_labels}
+    # An empty rule label deletes the series' label of that name, as in Prometheus.
+    all_labels = {**labels, **rule.get("labels", {})}
     all_labels = {k: v for k, v in all_labels.items() if v != ""}
     return {
         "exp_labels": all_labels,
