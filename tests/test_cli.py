@@ -89,6 +89,11 @@ def test_check_names_stale_and_missing_files(in_tmp_cwd: Path) -> None:
     code, output = _run("compile", "--check")
     assert code == 1
     assert "stale: generated/prometheus/checkout.rules.yml" in output
+    _run("compile")
+    (in_tmp_cwd / "generated" / "tests" / "checkout.test.yml").unlink()
+    code, output = _run("compile", "--check")
+    assert code == 1
+    assert "stale: generated/tests/checkout.test.yml" in output
 
 
 def test_diff_shows_what_a_spec_change_does_and_writes_nothing(in_tmp_cwd: Path) -> None:

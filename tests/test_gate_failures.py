@@ -216,7 +216,7 @@ def test_tls_needs_the_ca_file(tmp_path: Path, certificate: tuple[Path, Path]) -
         (["--signoffs", "no-such-dir"], {}, "no-such-dir is not a directory"),
         (["--specs", "no-such-file.yaml"], {}, "does not exist"),
         (["--format", "xml"], {}, "'xml' is not one of"),
-        (["--timeout", "0"], {}, "0"),
+        (["--timeout", "0"], {}, "'--timeout': 0.0 is not in the range x>0"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], env: dict[str, str], message: str) -> None:

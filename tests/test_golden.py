@@ -21,7 +21,8 @@ GOLDEN = ROOT / "tests" / "golden"
 def test_rules_match_golden_file(spec: Path, update_golden: bool) -> None:
     result = pipeline.compile_specs([spec])
     assert result.ok, result.diagnostics
-    for output in pipeline.outputs(result.specs):
+    outputs = pipeline.outputs(result.specs)
+    for output in outputs:
         golden = GOLDEN / spec.stem / output.path
         actual = writer.serialize(output).decode()
         # Headers name the spec by path; keep goldens independent of where tests run from.
@@ -31,3 +32,6 @@ def test_rules_match_golden_file(spec: Path, update_golden: bool) -> None:
             golden.write_text(actual)
         assert golden.exists(), f"no golden file {golden}: run pytest --update-golden"
         assert actual == golden.read_text(), f"{golden} differs: review, then --update-golden"
+    kept = {p.relative_to(GOLDEN / spec.stem).as_posix() for p in (GOLDEN / spec.stem).rglob("*")}
+    leftover = {p for p in kept if (GOLDEN / spec.stem / p).is_file()} - {o.path for o in outputs}
+    assert not leftover, f"golden files no longer generated: {sorted(leftover)}"

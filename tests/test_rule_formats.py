@@ -180,6 +180,7 @@ def test_cli_writes_each_format_and_checks_them(in_tmp_cwd: Path) -> None:
     assert code == 1 and "no longer generated: generated/mimir/myservice.rules.yml" in output
     assert _run("compile")[0] == 0
     assert not (generated / "mimir").exists() or not any((generated / "mimir").iterdir())
+    assert not (generated / "prometheus-operator" / "myservice.prometheusrule.yml").exists()
 
 
 @pytest.mark.parametrize(

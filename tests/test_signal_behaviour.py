@@ -125,7 +125,7 @@ def test_generated_tests_catch_broken_rules(tmp_path: Path, promtool_path: str) 
     for (alert, old, new), test_file in zip(MUTATIONS, files, strict=True):
         result = promtool.test_rules([test_file])
         assert not result.ok, f"{alert} with {old!r} -> {new!r} still passes its tests"
-        assert f"alertname: {alert}," in result.output or alert in result.output
+        assert f"alertname: {alert}," in result.output
 
 
 def test_rules_of_signals_pass_promtool_check(tmp_path: Path, promtool_path: str) -> None:

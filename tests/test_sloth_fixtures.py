@@ -129,6 +129,8 @@ def _rules(specs: SpecSet) -> list[dict[str, object]]:
 def test_the_two_sloth_forms_compile_to_the_same_rules() -> None:
     plain = pipeline.compile_specs([sloth_dir() / DATA / "in-base.yaml"])
     kubernetes = pipeline.compile_specs([sloth_dir() / DATA / "in-base-k8s.yaml"])
+    assert plain.ok and kubernetes.ok, (plain.diagnostics, kubernetes.diagnostics)
+    assert _rules(plain.specs)
     assert _rules(plain.specs) == _rules(kubernetes.specs)
 
 
