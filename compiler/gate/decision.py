@@ -88,12 +88,7 @@ class Reason:
 
 def verdict_of(reasons: Iterable[Reason]) -> Verdict:
     """BLOCK beats UNKNOWN beats PASS; no reasons at all is UNKNOWN, never PASS."""
-    found = {reason.verdict for reason in reasons}
-    if Verdict.BLOCK in found:
-        return Verdict.BLOCK
-    if Verdict.UNKNOWN in found or not found:
-        return Verdict.UNKNOWN
-    return Verdict.PASS
+    return overall([reason.verdict for reason in reasons])
 
 
 def overall(verdicts: Sequence[Verdict]) -> Verdict:
