@@ -9,22 +9,30 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: generate test slo-test check lint typecheck bench tools venv clean
+.PHONY: generate test unit slo-test check lint typecheck architecture bench tools venv clean
 
 generate: venv tools
 	$(BIN)/slo compile
 
+# Both layers: tests/unit (no promtool, no server; seconds) and tests/integration (promtool,
+# Prometheus and Alertmanager on 127.0.0.1).
 test: venv tools
 	$(BIN)/python -m pytest
+
+# The fast layer alone: needs neither promtool nor a server.
+unit: venv
+	$(BIN)/python -m pytest tests/unit
 
 # The generated rule tests alone (the suite runs them too): one promtool run per SLO.
 slo-test: venv tools
 	$(BIN)/slo test
 
-# Fast checks for every change: lint, types, and generated files up to date.
+# Fast checks for every change: lint, types, the architecture's import contracts
+# (docs/architecture.md), and generated files up to date.
 check: venv
 	$(BIN)/ruff check compiler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/slo compile --check
 
 lint: venv
@@ -32,6 +40,9 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+
+architecture: venv
+	$(BIN)/lint-imports
 
 bench: venv tools
 	$(BIN)/python bench/compile_bench.py

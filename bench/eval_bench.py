@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 
 from compiler import pipeline, writer
-from compiler.local_prometheus import LocalPrometheus, backfill_rules, backfill_series
-from compiler.synthetic import counter
-from compiler.targets import prometheus
+from compiler.synthetic.local_prometheus import LocalPrometheus, backfill_rules, backfill_series
+from compiler.synthetic.series import counter
+from compiler.targets.prometheus import rule_files
 
 WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
 SCRAPE_SECONDS = 30
@@ -138,7 +138,7 @@ def main() -> None:
         spec_file.write_text(yaml.safe_dump(spec(args.slos), sort_keys=False))
         compiled = pipeline.compile_specs([spec_file])
         ours = work / "ours.rules.yml"
-        ours.write_text(writer.to_yaml(prometheus.service_rules(compiled.specs.services[0])))
+        ours.write_text(writer.to_yaml(rule_files.service_rules(compiled.specs.services[0])))
         sloth = work / "sloth.rules.yml"
         sloth.write_text(writer.to_yaml(sloth_shaped_rules(args.slos)))
         series = [

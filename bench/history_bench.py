@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from compiler import local_prometheus, pipeline, promtool, writer
-from compiler.incident import Timeline, incident_series
+from compiler import pipeline, writer
 from compiler.outputs import Root
+from compiler.preview.incident import Timeline, incident_series
+from compiler.synthetic import local_prometheus, promtool
 
 
 @contextmanager

@@ -8,26 +8,41 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from compiler import formats, pipeline, promtool, test_runner, writer
+from compiler import formats, pipeline, rule_test_runner, writer
 from compiler.diagnostics import Diagnostic, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
-from compiler.local_prometheus import PrometheusError
-from compiler.model import SpecSet
+from compiler.model.service import SpecSet
 from compiler.outputs import Root
-from compiler.targets import rule_formats
+from compiler.synthetic import promtool
+from compiler.synthetic.local_prometheus import PrometheusError
+from compiler.targets.prometheus import rule_formats
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
 DEFAULT_DASHBOARDS = Path("dashboards")
 DEFAULT_PREVIEW = Path("preview")
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+
+
+def _directory(*names: str, default: Path, help: str) -> Callable[[_Command], _Command]:
+    """An option naming a directory (it need not exist yet), with its default shown."""
+    return click.option(
+        *names,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,19 +106,11 @@ def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
 
 @main.command(name="compile")
 @_paths
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Directory for rules, tests and configs.",
-)
-@click.option(
+@_directory("--out", default=DEFAULT_OUT, help="Directory for rules, tests and configs.")
+@_directory(
     "--dashboards",
     "dashboards_dir",
-    type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_DASHBOARDS,
-    show_default=True,
     help="Directory for Grafana dashboards.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any output is stale.")
@@ -198,11 +205,9 @@ def _operator_options(
 @click.argument(
     "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
 )
-@click.option(
+@_directory(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_SPECS,
-    show_default=True,
     help="Directory for the native specs (one <service>.yaml per service).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that exist with other contents.")
@@ -228,13 +233,7 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--generated",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Directory that holds tests/*.test.yml.",
-)
+@_directory("--generated", default=DEFAULT_OUT, help="Directory that holds tests/*.test.yml.")
 @click.option("--match", "match", help="Run only the scenarios whose name contains this text.")
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="promtool runs at once (default: one per core)."
@@ -242,15 +241,15 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 def test(generated: Path, match: str | None, jobs: int | None) -> None:
     """Run promtool over the generated rule tests and report each SLO and drill."""
     directory = generated / "tests"
-    found = test_runner.collect(directory, match)
+    found = rule_test_runner.collect(directory, match)
     if not found:
         what = f"matching {match!r} " if match else ""
         click.echo(f"no tests {what}found in {directory}: run `slo compile` first", err=True)
         sys.exit(1)
     started = time.monotonic()
     try:
-        passed, failed = test_runner.report(
-            test_runner.run(found, jobs), click.echo, root=Path.cwd()
+        passed, failed = rule_test_runner.report(
+            rule_test_runner.run(found, jobs), click.echo, root=Path.cwd()
         )
     except promtool.PromtoolMissing as exc:
         click.echo(str(exc), err=True)
@@ -272,16 +271,10 @@ def test(generated: Path, match: str | None, jobs: int | None) -> None:
     multiple=True,
     help="Only this service's dashboards (and the overview); repeatable.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_PREVIEW,
-    show_default=True,
-    help="Directory for the PNG files.",
-)
+@_directory("--out", default=DEFAULT_PREVIEW, help="Directory for the PNG files.")
 def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> None:
     """Draw every dashboard to PNG from a real Prometheus over a synthetic incident."""
-    from compiler import preview as previews  # matplotlib loads only for this command
+    from compiler.preview import draw as previews
 
     result = _compile(paths)
     known = {spec.service.name for spec in result.specs.services}

@@ -10,29 +10,38 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import environment_checks, formats, routing_checks, signal_checks
-from compiler.dashboard_semantics import uid_clashes
+from compiler import formats
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
-from compiler.environment_model import Environment
-from compiler.loader import Document, load_file
-from compiler.model import ServiceSpec, SpecSet
+from compiler.model.environment import Environment
+from compiler.model.routing import Routing
+from compiler.model.service import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
-from compiler.routing_model import Routing
-from compiler.schema_check import check
-from compiler.semantics import build_service
-from compiler.targets import alertmanager, grafana, otel, prometheus, rule_tests
+from compiler.spec.discovery import discover, display_path
+from compiler.spec.loader import Document, load_file
+from compiler.spec.schema_check import check
+from compiler.targets import alertmanager
+from compiler.targets.grafana import dashboards
+from compiler.targets.otel import collector_config
+from compiler.targets.prometheus import rule_files
+from compiler.targets.rule_tests import promtool_files
+from compiler.validate import environments as environment_checks
+from compiler.validate import routing, signals
+from compiler.validate.dashboards import uid_clashes
+from compiler.validate.services import build_service
 
-SPEC_SUFFIXES = (".yaml", ".yml")
 NATIVE_API_VERSION = "slo-compiler/v1"
+
 
 # A target turns the whole model into output files; each lives in compiler/targets/.
 Target = Callable[[SpecSet], list[OutputFile]]
+
+
 TARGETS: tuple[Target, ...] = (
-    prometheus.rule_files,
-    rule_tests.test_files,
-    grafana.dashboard_files,
+    rule_files.rule_files,
+    promtool_files.test_files,
+    dashboards.dashboard_files,
     alertmanager.config_files,
-    otel.config_files,
+    collector_config.config_files,
 )
 
 
@@ -48,34 +57,6 @@ class Compilation:
     def ok(self) -> bool:
         """No errors (warnings allowed)."""
         return not errors(self.diagnostics)
-
-
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Spec files named directly or found (recursively) in directories, in a stable order."""
-    found: list[Path] = []
-    problems: list[Diagnostic] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            problems.append(Diagnostic(Location(str(path)), "no such file or directory"))
-    unique = list(dict.fromkeys(found))
-    if not unique and not problems:
-        shown = ", ".join(str(p) for p in paths)
-        problems.append(Diagnostic(Location(shown), "no spec files (*.yaml, *.yml) found"))
-    return unique, problems
-
-
-def display_path(path: Path) -> str:
-    """A path as people see it in messages and headers: relative to the working directory."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def compile_specs(paths: Sequence[Path]) -> Compilation:
@@ -119,8 +100,8 @@ def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document
         elif spec is not None:
             services.append(spec)
     result.diagnostics.extend(_cross_file_checks(services))
-    result.diagnostics.extend(routing_checks.routing_checks(routings))
-    result.diagnostics.extend(signal_checks.pipeline_checks(services))
+    result.diagnostics.extend(routing.routing_checks(routings))
+    result.diagnostics.extend(signals.pipeline_checks(services))
     if result.ok:  # against services that failed to build, these would only mislead
         result.diagnostics.extend(environment_checks.cross_checks(environments, services))
     if result.ok:
@@ -152,8 +133,8 @@ def _build(
         ]
     if data.get("kind") == environment_checks.KIND:
         return environment_checks.build_environment(document)
-    if data.get("kind") == routing_checks.KIND:
-        return routing_checks.build_routing(document)
+    if data.get("kind") == routing.KIND:
+        return routing.build_routing(document)
     found = check(document, "spec-v1.schema.json")
     if found:
         return None, found

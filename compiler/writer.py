@@ -24,7 +24,7 @@ from compiler.outputs import OutputFile, Root
 MANIFEST = "MANIFEST"
 
 
-try:  # libyaml's emitter is ~20x faster; output is identical (tests/test_writer.py checks).
+try:  # libyaml's emitter is ~20x faster; output is identical (tests/unit/test_writer.py checks).
     _BaseDumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseDumper = yaml.SafeDumper

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project's paths and the compiled reference specs."""
+"""Shared fixtures: the compiled reference specs, promtool, golden-file updates."""
 
 from __future__ import annotations
 
@@ -10,18 +10,16 @@ import pytest
 from hypothesis import settings
 
 from compiler import pipeline
-from compiler.model import SpecSet
+from compiler.model.service import SpecSet
+from tests.support.paths import SLOS
+from tests.support.rule_tests import GOLDEN_SPECS
 
 # No per-example deadlines: CI machines are shared and slow examples are not failures here
 # (speed is measured by the benchmarks in bench/, never by unit tests).
 settings.register_profile("slo-compiler", deadline=None)
 settings.load_profile("slo-compiler")
 
-pytest_plugins = ["tests.gate_lab_plugin"]  # the release gate's test server, built early
-
-ROOT = Path(__file__).resolve().parent.parent
-SLOS = ROOT / "slos"
-GENERATED = ROOT / "generated"
+pytest_plugins = ["tests.support.gate_lab_plugin"]  # the release gate's test server, built early
 
 
 @pytest.fixture(scope="session")
@@ -65,5 +63,13 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
+@pytest.fixture(scope="session")
+def golden_specs() -> SpecSet:
+    """The test specs of tests/specs/, compiled (their outputs are the goldens)."""
+    result = pipeline.compile_specs([GOLDEN_SPECS])
+    assert result.ok, result.diagnostics
+    return result.specs
+
+
 # A real Prometheus with synthetic incident history, shared by the whole session.
-from tests.prometheus_history import prometheus_history  # noqa: E402, F401
+from tests.support.prometheus_history import prometheus_history  # noqa: E402, F401

@@ -22,7 +22,8 @@ from compiler.gate.decision import Reason, Verdict, overall
 from compiler.gate.evidence import SloResult, judge_all
 from compiler.gate.prometheus_api import Auth, PrometheusClient
 from compiler.gate.signoffs import load_signoffs
-from compiler.model import SLO, ServiceSpec, SpecSet
+from compiler.model.service import ServiceSpec, SpecSet
+from compiler.model.slo import SLO
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_SIGNOFFS = Path("signoffs")

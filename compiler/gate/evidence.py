@@ -19,9 +19,10 @@ from compiler.gate.decision import Episode, Firing, Reason, SignOff, Verdict
 from compiler.gate.prometheus_api import ApiError, PrometheusClient
 from compiler.gate.signoffs import SignOffSet
 from compiler.gate.times import format_span, format_time, parse_rfc3339
-from compiler.model import SLO, ServiceSpec, Tier
+from compiler.model.service import ServiceSpec
+from compiler.model.slo import SLO, Tier
 from compiler.promql import quote
-from compiler.targets import prometheus
+from compiler.targets.prometheus import slo_rules
 
 # Used for the gap check when the SLO's rule group (and so its interval) cannot be found.
 FALLBACK_INTERVAL = 60.0
@@ -110,7 +111,7 @@ class SloJudge:
         self.now = now
         self.rule_groups = rule_groups
         self.policy = spec.gate
-        self.series = prometheus.SloSeries(slo)
+        self.series = slo_rules.SloSeries(slo)
         self.reasons: list[Reason] = []
         self.evidence = Evidence(evaluated_at=now)
         self.values: dict[tuple[str, str, str], float] = {}  # (metric, window, group) → value
@@ -187,7 +188,7 @@ class SloJudge:
         interval = group.get("interval")
         if isinstance(interval, int | float) and interval > 0:
             self.evidence.evaluation_interval = float(interval)
-        expected = prometheus.slo_rule_group(self.spec.service, self.slo)["rules"]
+        expected = slo_rules.slo_rule_group(self.spec.service, self.slo)["rules"]
         loaded = {_rule_key(rule) for rule in group.get("rules", [])}
         missing = [_rule_text(rule) for rule in expected if _rule_key(rule) not in loaded]
         if missing:
@@ -268,7 +269,7 @@ class SloJudge:
         """Evaluate each tier's alert expression now: the alert's own condition, whatever
         ALERTS says (a lagging ruler, a long ``for`` or no Alertmanager cannot hide it)."""
         for tier in self.slo.tiers:
-            expr = prometheus.alert_expr(tier, self.series)
+            expr = slo_rules.alert_expr(tier, self.series)
             for item in self.client.instant(expr, self.now):
                 group = group_text(item.labels, self.slo)
                 long_burn = self.values.get((conventions.BURN_RATE, str(tier.long_window), group))

@@ -17,11 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import conventions
-from compiler.model import SpecSet
-from compiler.outputs import OutputFile
+from compiler.model.routing import Receiver, Routing
+from compiler.model.service import SpecSet
+from compiler.outputs import OutputFile, generated_header
 from compiler.promql import quote
-from compiler.routing_model import Receiver, Routing
-from compiler.targets.prometheus import generated_header
 
 # Slack's default message is only the alert name; these list each alert's summary and runbook.
 _SLACK_TITLE = (

@@ -1,1 +1,0 @@
-"""Grafana dashboards: built with grafana-foundation-sdk, checked, previewed."""

@@ -1,0 +1,105 @@
+"""The YAML loader: line numbers, strictness, and nothing but SpecError on bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compiler.diagnostics import SpecError
+from compiler.spec.loader import format_path, load_text
+
+
+def test_every_field_knows_its_line() -> None:
+    (document,) = load_text("a: 1\nb:\n  - x: 2\n    y: [3, 4]\n", "f.yaml")
+    assert document.data == {"a": 1, "b": [{"x": 2, "y": [3, 4]}]}
+    assert document.line(("a",)) == 1
+    assert document.line(("b", 0, "x")) == 3
+    assert document.line(("b", 0, "y", 1)) == 4
+    assert document.line(("b", 0, "missing")) == 3  # nearest enclosing field
+
+
+def test_paths_print_as_written_in_messages() -> None:
+    assert format_path(("slos", 0, "objective")) == "slos[0].objective"
+    assert format_path(()) == ""
+
+
+def test_duplicate_keys_are_errors_with_both_lines() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_text("service:\n  name: a\n  name: b\n", "f.yaml")
+    (problem,) = caught.value.diagnostics
+    assert str(problem) == "f.yaml:3: service.name: duplicate key 'name' (first set on line 2)"
+
+
+def test_malformed_yaml_reports_the_line() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_text("a: 1\nb: [1, 2\nc: 3\n", "f.yaml")
+    (problem,) = caught.value.diagnostics
+    assert problem.location.file == "f.yaml"
+    assert problem.location.line == 3
+    assert "invalid YAML" in problem.message
+
+
+def test_keys_stay_names_whatever_they_look_like() -> None:
+    (document,) = load_text("labels:\n  on: x\n  1: y\n  null: z\n", "f.yaml")
+    assert document.data == {"labels": {"on": "x", "1": "y", "null": "z"}}
+
+
+def test_merge_keys_fill_in_without_overriding() -> None:
+    text = "base: &b {a: 1, b: 2}\nuse:\n  <<: *b\n  b: 3\n"
+    (document,) = load_text(text, "f.yaml")
+    assert document.data["use"] == {"a": 1, "b": 3}
+
+
+def test_empty_documents_are_dropped() -> None:
+    assert load_text("", "f.yaml") == []
+    assert load_text("# only a comment\n---\n", "f.yaml") == []
+
+
+def test_several_documents_in_one_file() -> None:
+    documents = load_text("a: 1\n---\nb: 2\n", "f.yaml")
+    assert [d.data for d in documents] == [{"a": 1}, {"b": 2}]
+    assert documents[1].line(("b",)) == 3
+
+
+def test_alias_bombs_are_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    with pytest.raises(SpecError) as caught:
+        load_text("\n".join(lines), "bomb.yaml")
+    assert "too many values" in str(caught.value)
+
+
+def test_recursive_aliases_are_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_text("a: &a\n  b: *a\n", "loop.yaml")
+    assert "contains it" in str(caught.value)
+
+
+def test_non_scalar_keys_are_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_text("? [a, b]\n: 1\n", "f.yaml")
+    assert "plain name" in str(caught.value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_raises_only_spec_errors(text: str) -> None:
+    try:
+        load_text(text, "fuzz.yaml")
+    except SpecError as error:
+        assert error.diagnostics, "a SpecError always says what is wrong"
+
+
+_YAML_ALPHABET = st.sampled_from(
+    [*list("abc:-[]{},&*!|>'\"#%@`?\n\t 0123456789."), "<<: ", "!!int ", "!!binary ", "---\n"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_YAML_ALPHABET, max_size=80).map("".join))
+def test_yaml_like_noise_raises_only_spec_errors(text: str) -> None:
+    try:
+        load_text(text, "fuzz.yaml")
+    except SpecError as error:
+        assert error.diagnostics

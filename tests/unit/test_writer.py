@@ -1,0 +1,78 @@
+"""The writer: deterministic serialization and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compiler import pipeline, writer
+from compiler.outputs import OutputFile, Root
+from tests.support.paths import ROOT
+
+
+def test_libyaml_and_pure_python_emitters_agree() -> None:
+    """Machines whose PyYAML lacks libyaml still produce byte-identical files."""
+    outputs = pipeline.outputs(pipeline.compile_specs([ROOT / "slos"]).specs)
+    yaml_outputs = [o for o in outputs if o.path.endswith((".yml", ".yaml"))]
+    assert yaml.__with_libyaml__, "this PyYAML has no libyaml: the comparison would be vacuous"
+    assert yaml_outputs
+    for output in yaml_outputs:
+        fast = writer.to_yaml(output.data, output.header)
+        pure = writer.to_yaml(output.data, output.header, dumper=writer.PurePythonDumper)
+        assert fast == pure, output.path
+
+
+def test_multi_line_strings_are_literal_blocks_and_nothing_is_aliased() -> None:
+    shared = {"a": "1"}
+    text = writer.to_yaml({"x": shared, "y": shared, "expr": "a\nor b"}, "line one\nline two")
+    assert text == ("# line one\n# line two\nx:\n  a: '1'\ny:\n  a: '1'\nexpr: |-\n  a\n  or b\n")
+
+
+def _outputs(*names: str) -> list[OutputFile]:
+    return [OutputFile(f"sub/{name}.yml", {"name": name}) for name in names]
+
+
+def test_a_failed_write_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = {Root.GENERATED: tmp_path}
+    writer.write(writer.plan(_outputs("a", "b"), roots))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    calls = []
+
+    def failing_fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    changed = [OutputFile("sub/a.yml", {"name": "A"}), OutputFile("sub/b.yml", {"name": "B"})]
+    with pytest.raises(OSError, match="disk full"):
+        writer.write(writer.plan(changed, roots))
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # neither file replaced, no temporary files left
+
+
+def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
+    roots = {Root.GENERATED: tmp_path}
+    first = writer.write(writer.plan(_outputs("a"), roots))
+    assert len(first.written) == 2  # the file and the manifest
+    mtime = (tmp_path / "sub" / "a.yml").stat().st_mtime_ns
+    second = writer.write(writer.plan(_outputs("a"), roots))
+    assert second.written == () and second.unchanged == 2
+    assert (tmp_path / "sub" / "a.yml").stat().st_mtime_ns == mtime
+
+
+def test_only_files_the_manifest_lists_are_removed(tmp_path: Path) -> None:
+    roots = {Root.GENERATED: tmp_path}
+    writer.write(writer.plan(_outputs("a", "b"), roots))
+    (tmp_path / "sub" / "mine.txt").write_text("not generated")
+    report = writer.write(writer.plan(_outputs("a"), roots))
+    assert report.removed == (tmp_path / "sub" / "b.yml",)
+    assert (tmp_path / "sub" / "mine.txt").exists()
+
+
+def test_two_outputs_for_one_path_are_a_bug(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="two outputs write"):
+        writer.plan(_outputs("a", "a"), {Root.GENERATED: tmp_path})
