@@ -12,21 +12,22 @@ from pathlib import Path
 
 from compiler import formats
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.load.discovery import discover, display_path
+from compiler.load.loader import Document, load_file
+from compiler.load.schema_check import check
 from compiler.model.environment import Environment
 from compiler.model.routing import Routing
 from compiler.model.service import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile
-from compiler.spec.discovery import discover, display_path
-from compiler.spec.loader import Document, load_file
-from compiler.spec.schema_check import check
 from compiler.targets import alertmanager
 from compiler.targets.grafana import dashboards
 from compiler.targets.otel import collector_config
 from compiler.targets.prometheus import rule_files
 from compiler.targets.rule_tests import promtool_files
-from compiler.validate import environments as environment_checks
 from compiler.validate import routing, signals
 from compiler.validate.dashboards import uid_clashes
+from compiler.validate.environments import KIND as ENVIRONMENT_KIND
+from compiler.validate.environments import build_environment, cross_checks, with_span_unit
 from compiler.validate.services import build_service
 
 NATIVE_API_VERSION = "slo-compiler/v1"
@@ -103,9 +104,9 @@ def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document
     result.diagnostics.extend(routing.routing_checks(routings))
     result.diagnostics.extend(signals.pipeline_checks(services))
     if result.ok:  # against services that failed to build, these would only mislead
-        result.diagnostics.extend(environment_checks.cross_checks(environments, services))
+        result.diagnostics.extend(cross_checks(environments, services))
     if result.ok:
-        services = environment_checks.with_span_unit(services, environments)
+        services = with_span_unit(services, environments)
         result.specs = SpecSet(
             tuple(sorted(services, key=lambda s: s.service.name)),
             routings[0] if routings else None,
@@ -131,8 +132,8 @@ def _build(
                 f"apiVersion {shown}: expected {NATIVE_API_VERSION}{others}",
             )
         ]
-    if data.get("kind") == environment_checks.KIND:
-        return environment_checks.build_environment(document)
+    if data.get("kind") == ENVIRONMENT_KIND:
+        return build_environment(document)
     if data.get("kind") == routing.KIND:
         return routing.build_routing(document)
     found = check(document, "spec-v1.schema.json")

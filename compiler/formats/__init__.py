@@ -19,8 +19,8 @@ from compiler import conventions
 from compiler.diagnostics import Diagnostic
 from compiler.formats import openslo, sloth
 from compiler.formats.draft import ConvertedDocument, Findings, SloDraft, native_document
+from compiler.load.loader import Document
 from compiler.outputs import OutputFile
-from compiler.spec.loader import Document
 
 NATIVE_API_VERSION = "slo-compiler/v1"
 UNKNOWN_OWNER = "unknown"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Location, Severity
-from compiler.spec.loader import Document, PathKey
+from compiler.load.loader import Document, PathKey
 
 
 @dataclass(frozen=True)

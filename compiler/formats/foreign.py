@@ -13,8 +13,8 @@ from typing import Any
 
 from compiler import conventions
 from compiler.formats.draft import Findings
+from compiler.load.loader import Document, PathKey
 from compiler.promql import WINDOW_PLACEHOLDER, PromQLError, parse, substitute_window
-from compiler.spec.loader import Document, PathKey
 
 # Sloth's placeholder as its validator accepts it: `{{.window}}`, spaces allowed inside.
 _GO_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")

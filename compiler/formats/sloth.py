@@ -28,8 +28,8 @@ from compiler.formats.foreign import (
     plain_number,
     renamed,
 )
-from compiler.spec.loader import Document, PathKey
-from compiler.spec.schema_check import check
+from compiler.load.loader import Document, PathKey
+from compiler.load.schema_check import check
 
 PERIOD = "30d"  # Sloth's --default-slo-period
 PAGE, TICKET = "page", "ticket"

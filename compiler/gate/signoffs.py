@@ -20,10 +20,10 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Location, Severity, SpecError
 from compiler.gate.decision import SignOff
 from compiler.gate.times import parse_rfc3339
+from compiler.load.discovery import SPEC_SUFFIXES, display_path
+from compiler.load.loader import Document, load_file
+from compiler.load.schema_check import check
 from compiler.model.service import SpecSet
-from compiler.spec.discovery import SPEC_SUFFIXES, display_path
-from compiler.spec.loader import Document, load_file
-from compiler.spec.schema_check import check
 
 
 @dataclass(frozen=True)

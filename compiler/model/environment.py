@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from compiler.diagnostics import Location
 from compiler.durations import Duration
+from compiler.load.loader import Document, PathKey
 from compiler.model.otel_versions import Version
-from compiler.spec.loader import Document, PathKey
 
 REMOTE_WRITE = "remote_write"
 OTLP_HTTP = "otlp_http"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, get_args
 
 from compiler.diagnostics import Location
 from compiler.durations import Duration
@@ -157,9 +157,8 @@ class RawPromQL:
 
 
 Condition = Threshold | NewEvents | NoData | Baseline | Trend | RawPromQL
-CONDITION_KINDS: tuple[str, ...] = tuple(
-    kind.kind for kind in (Threshold, NewEvents, NoData, Baseline, Trend, RawPromQL)
-)
+# The kinds as specs name them, in the union's order (a kind added to the union is listed).
+CONDITION_KINDS: tuple[str, ...] = tuple(kind.kind for kind in get_args(Condition))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from compiler import conventions
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
+from compiler.load.loader import Document, PathKey
 from compiler.model.service import Service
 from compiler.model.slo import Events, Metric
 from compiler.promql import (
@@ -25,7 +26,6 @@ from compiler.promql import (
     selectors_in,
     substitute_window,
 )
-from compiler.spec.loader import Document, PathKey
 
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from compiler import conventions
 from compiler.diagnostics import Diagnostic
+from compiler.load.loader import PathKey
 from compiler.model.dashboard import (
     BARGAUGE,
     GRAFANA_UNITS,
@@ -30,7 +31,6 @@ from compiler.model.dashboard import (
 from compiler.model.service import ServiceSpec
 from compiler.model.slo import Metric
 from compiler.promql import PromQLError, Selector, parse_selector
-from compiler.spec.loader import PathKey
 
 if TYPE_CHECKING:
     from compiler.validate.context import Catalog, Checker

@@ -17,6 +17,8 @@ from typing import Any
 from compiler import conventions
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
+from compiler.load.loader import Document, PathKey
+from compiler.load.schema_check import check as schema_check
 from compiler.model import otel_versions, span_metrics
 from compiler.model.environment import (
     DEFAULT_FLUSH_INTERVAL,
@@ -31,8 +33,6 @@ from compiler.model.environment import (
     SpanMetricsSettings,
 )
 from compiler.model.service import ServiceSpec
-from compiler.spec.loader import Document, PathKey
-from compiler.spec.schema_check import check as schema_check
 from compiler.validate.context import Checker, parse_duration
 from compiler.validate.span_slis import span_sli
 

@@ -14,6 +14,8 @@ from typing import Any
 from compiler import conventions
 from compiler.diagnostics import Diagnostic
 from compiler.durations import Duration
+from compiler.load.loader import Document, PathKey, iter_paths
+from compiler.load.schema_check import check as schema_check
 from compiler.model.routing import (
     DEFAULT_GROUP_BY,
     DEFAULT_GROUP_INTERVAL,
@@ -27,8 +29,6 @@ from compiler.model.routing import (
     Slack,
     Webhook,
 )
-from compiler.spec.loader import Document, PathKey, iter_paths
-from compiler.spec.schema_check import check as schema_check
 from compiler.validate.context import Checker, parse_duration
 
 KIND = "Routing"

@@ -15,12 +15,12 @@ from typing import Any
 from compiler import burn_rate, conventions
 from compiler.diagnostics import Diagnostic, errors
 from compiler.durations import Duration
+from compiler.load.loader import Document, PathKey
 from compiler.model import span_metrics
 from compiler.model.drill import AlertSource, Drill, signal_alert_sources, slo_alert_sources
 from compiler.model.service import Service, ServiceSpec
 from compiler.model.slo import SLI, SLO, LatencySLI, Metric, RatioSLI, Tier, labels_of
 from compiler.promql import Selector
-from compiler.spec.loader import Document, PathKey
 from compiler.validate.context import (
     HISTOGRAM_SUFFIXES,
     Catalog,

@@ -20,6 +20,7 @@ from typing import Any
 from compiler import burn_rate, conventions
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.durations import Duration
+from compiler.load.loader import PathKey
 from compiler.model.service import Service, ServiceSpec
 from compiler.model.signal import (
     CONDITION_KINDS,
@@ -40,7 +41,6 @@ from compiler.model.signal import (
 )
 from compiler.model.slo import SLO, Events, Metric, labels_of
 from compiler.promql import PromQLError, Selector, parse, parse_selector, selectors_in
-from compiler.spec.loader import PathKey
 from compiler.validate.context import (
     Catalog,
     Checker,
@@ -184,7 +184,7 @@ def _one_of(
 
 def _condition(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Condition | None:
     kind = _one_of(ctx, raw, path, CONDITION_KINDS, "condition")
-    return None if kind is None else _BUILDERS[kind](ctx, raw[kind], (*path, kind))
+    return None if kind is None else BUILDERS[kind](ctx, raw[kind], (*path, kind))
 
 
 def _threshold(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Threshold | None:
@@ -504,7 +504,8 @@ def _promql(ctx: _Context, raw: str, path: PathKey) -> RawPromQL | None:
     return RawPromQL(raw.strip())
 
 
-_BUILDERS: dict[str, Callable[[_Context, Any, PathKey], Condition | None]] = {
+# One builder per condition kind (tests/unit/test_architecture.py checks that none is missing).
+BUILDERS: dict[str, Callable[[_Context, Any, PathKey], Condition | None]] = {
     "threshold": _threshold,
     "baseline": _baseline,
     "trend": _trend,

@@ -7,11 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from compiler.load.loader import PathKey
 from compiler.model import span_metrics
 from compiler.model.slo import SLI, Events, LatencySLI, RatioSLI
 from compiler.model.span_metrics import PER_COLLECTOR_LABELS, SpanSelection
 from compiler.promql import Matcher, Selector
-from compiler.spec.loader import PathKey
 from compiler.validate.context import Checker
 
 

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from compiler import pipeline
-from compiler.spec import discovery
+from compiler.load import discovery
 
 SLOTH = """\
 version: prometheus/v1

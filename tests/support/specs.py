@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from compiler import pipeline
-from compiler.spec import discovery
+from compiler.load import discovery
 
 # A service with ratio, latency and gauge metrics, two SLOs and their tiers.
 SERVICE_SPEC = """\

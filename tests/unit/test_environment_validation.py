@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from compiler import pipeline
 from compiler.cli import main
 from compiler.diagnostics import Severity
-from compiler.spec import discovery
+from compiler.load import discovery
 from tests.support.specs import SERVICE_SPEC
 
 ENVIRONMENT = """\

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compiler import pipeline
-from compiler.spec import discovery
+from compiler.load import discovery
 from compiler.targets.prometheus import rule_files
 from tests.support.formats import compile_files
 from tests.support.paths import ROOT

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.spec.discovery import display_path
+from compiler.load.discovery import display_path
 from compiler.targets.prometheus import rule_files
 from tests.support.formats import SLOTH, compile_files, sloth_with
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compiler import pipeline, writer
-from compiler.spec import discovery
+from compiler.load import discovery
 from tests.support.paths import ROOT
 
 SPECS = sorted((ROOT / "tests" / "specs").glob("*.yaml"))

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.diagnostics import SpecError
-from compiler.spec.loader import format_path, load_text
+from compiler.load.loader import format_path, load_text
 
 
 def test_every_field_knows_its_line() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from compiler import pipeline
 from compiler.diagnostics import Severity
-from compiler.spec import discovery
+from compiler.load import discovery
 from tests.support.specs import ROUTING_SPEC, SIGNAL_SPEC, diagnostics_of
 
 QUEUE_THRESHOLD = "    threshold:\n      gauge: queue_depth\n      above: 1000\n"

@@ -14,8 +14,8 @@ import pytest
 
 from compiler import pipeline
 from compiler.diagnostics import Severity
+from compiler.load import discovery
 from compiler.model.service import SpecSet
-from compiler.spec import discovery
 from compiler.targets.prometheus import rule_files
 from tests.support.peer_data import sloth_dir
 from tests.support.sloth_verdicts import DATA, VERDICTS

@@ -8,7 +8,7 @@ import pytest
 
 from compiler import pipeline
 from compiler.diagnostics import Severity
-from compiler.spec import discovery
+from compiler.load import discovery
 from tests.support.specs import SERVICE_SPEC, diagnostics_of
 
 

@@ -16,7 +16,7 @@ from compiler.durations import Duration
 from compiler.formats.draft import Origin
 from compiler.formats.openslo.catalog import V1, Catalog, OpenSLOObject
 from compiler.formats.openslo.indicators import Indicator
-from compiler.spec.loader import Document, PathKey
+from compiler.load.loader import Document, PathKey
 
 _SHORT_WINDOW_DIVISOR = 12
 _SEVERITIES = {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.formats.draft import Findings
-from compiler.spec.loader import Document, PathKey
-from compiler.spec.schema_check import check
+from compiler.load.loader import Document, PathKey
+from compiler.load.schema_check import check
 
 V1 = "openslo/v1"
 V1ALPHA = "openslo/v1alpha"

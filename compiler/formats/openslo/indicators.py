@@ -21,8 +21,8 @@ from compiler.formats.foreign import (
     result_labels,
 )
 from compiler.formats.openslo.catalog import Catalog, OpenSLOObject
+from compiler.load.loader import Document, PathKey
 from compiler.promql import PromQLError, parse, parse_selector, substitute_window
-from compiler.spec.loader import Document, PathKey
 
 # Threshold SLIs count data points at this resolution.
 THRESHOLD_RESOLUTION = "1m"

@@ -29,7 +29,7 @@ from compiler.formats.openslo.indicators import (
     v1_indicator,
     v1alpha_indicator,
 )
-from compiler.spec.loader import PathKey
+from compiler.load.loader import PathKey
 
 DEFAULT_PERIOD = "30d"  # as Sloth, when an SLO names no time window
 _V1ALPHA_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w"}

@@ -25,7 +25,7 @@ from compiler.model.dashboard import (
 from compiler.model.service import ServiceSpec
 from compiler.promql import Matcher, Selector, by_clause
 from compiler.targets.grafana import sdk
-from compiler.targets.grafana.panels import bar_gauge, single_stat, time_series
+from compiler.targets.grafana.panels import Described, bar_gauge, single_stat, time_series
 
 RATE_RANGE = "$__rate_interval"
 PANEL_HEIGHT = 8
@@ -117,16 +117,12 @@ def _limits(panel: DeclaredPanel) -> ThresholdsConfig | None:
 
 
 def _panel(panel_id: int, panel: DeclaredPanel, where: Any) -> Any:
-    query = panel_query(panel)
     limits = _limits(panel)
-    if panel.display == TIMESERIES:
-        target = sdk.target(query, "A", _legend(panel))
-        return time_series(
-            panel_id, panel.title, panel.description, panel.unit, [target], where, limits=limits
-        )
     # A bar gauge shows each series' latest value: one instant query is enough.
     bars = panel.display == BARGAUGE
-    target = sdk.target(query, "A", _legend(panel), instant=bars)
+    target = sdk.target(panel_query(panel), "A", _legend(panel), instant=bars)
+    described = Described(panel_id, panel.title, panel.description, panel.unit, [target], where)
+    if panel.display == TIMESERIES:
+        return time_series(described, limits=limits)
     draw = bar_gauge if bars else single_stat
-    colours = limits or sdk.thresholds(sdk.GREEN)
-    return draw(panel_id, panel.title, panel.description, panel.unit, [target], where, colours)
+    return draw(described, limits or sdk.thresholds(sdk.GREEN))

@@ -20,7 +20,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from compiler import conventions as c
 from compiler.model.service import SpecSet
 from compiler.targets.grafana import sdk
-from compiler.targets.grafana.panels import single_stat
+from compiler.targets.grafana.panels import Described, single_stat
 from compiler.targets.grafana.slo_queries import SloQueries, regex_matcher
 
 DASHBOARD_LABEL = "dashboard"  # added by the queries: the uid of the row's service dashboard
@@ -70,29 +70,34 @@ def overview_dashboard(specs: SpecSet) -> dict[str, Any]:
         )
     )
     out_of_budget = single_stat(
-        1,
-        "SLOs out of budget",
-        "SLOs (per group) whose error budget for the period is spent: they miss their "
-        "objective. Anything above 0 is red.",
-        "none",
-        [sdk.target(f"count({budget} < 0) or vector(0)", "A", "out of budget")],
-        sdk.position(0, 0, 6, 4),
+        Described(
+            1,
+            "SLOs out of budget",
+            "SLOs (per group) whose error budget for the period is spent: they miss their "
+            "objective. Anything above 0 is red.",
+            "none",
+            [sdk.target(f"count({budget} < 0) or vector(0)", "A", "out of budget")],
+            sdk.position(0, 0, 6, 4),
+        ),
         sdk.thresholds(sdk.GREEN, (1.0, sdk.RED)),
     )
     firing = single_stat(
-        2,
-        "Burn-rate alerts firing",
-        "Alert tiers firing now across the listed SLOs (every group counts). Anything above 0 "
-        "is red: the table below shows which.",
-        "none",
-        [
-            sdk.target(
-                f'count(ALERTS{{alertstate="firing", {service}, {c.SLO_LABEL}!=""}}) or vector(0)',
-                "A",
-                "firing",
-            )
-        ],
-        sdk.position(6, 0, 6, 4),
+        Described(
+            2,
+            "Burn-rate alerts firing",
+            "Alert tiers firing now across the listed SLOs (every group counts). Anything above 0 "
+            "is red: the table below shows which.",
+            "none",
+            [
+                sdk.target(
+                    f'count(ALERTS{{alertstate="firing", {service}, {c.SLO_LABEL}!=""}})'
+                    " or vector(0)",
+                    "A",
+                    "firing",
+                )
+            ],
+            sdk.position(6, 0, 6, 4),
+        ),
         sdk.thresholds(sdk.GREEN, (1.0, sdk.RED)),
     )
     board = board.with_panel(out_of_budget).with_panel(firing)

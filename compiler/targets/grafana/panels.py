@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, stat, timeseries
@@ -17,36 +18,34 @@ from compiler.targets.grafana import sdk
 PanelBuilder = TypeVar("PanelBuilder", timeseries.Panel, stat.Panel, bargauge.Panel)
 
 
-def _described(
-    panel: PanelBuilder,
-    panel_id: int,
-    title: str,
-    description: str,
-    unit: str,
-    targets: Sequence[prom.Dataquery],
-    where: dm.GridPos,
-) -> PanelBuilder:
-    """What every data panel has: id, title, description, data source, unit, place, queries."""
-    panel = (
-        panel.id(panel_id)
-        .title(title)
-        .description(description)
-        .datasource(sdk.DATASOURCE)
-        .unit(unit)
-        .grid_pos(where)
-    )
-    for query in targets:
-        panel = panel.with_target(query)
-    return panel
+@dataclass(frozen=True)
+class Described:
+    """What every data panel has: id, title, description, unit, queries and place."""
+
+    panel_id: int
+    title: str
+    description: str
+    unit: str
+    targets: Sequence[prom.Dataquery]
+    where: dm.GridPos
+
+    def on(self, panel: PanelBuilder) -> PanelBuilder:
+        """``panel`` with these, and Prometheus as its data source."""
+        panel = (
+            panel.id(self.panel_id)
+            .title(self.title)
+            .description(self.description)
+            .datasource(sdk.DATASOURCE)
+            .unit(self.unit)
+            .grid_pos(self.where)
+        )
+        for query in self.targets:
+            panel = panel.with_target(query)
+        return panel
 
 
 def time_series(
-    panel_id: int,
-    title: str,
-    description: str,
-    unit: str,
-    targets: Sequence[prom.Dataquery],
-    where: dm.GridPos,
+    described: Described,
     *,
     scale: common.ScaleDistribution = common.ScaleDistribution.LINEAR,
     limits: ThresholdsConfig | None = None,
@@ -56,7 +55,7 @@ def time_series(
     ``limits`` draws thresholds as dashed lines; without it the base colour stays green.
     """
     panel = (
-        _described(timeseries.Panel(), panel_id, title, description, unit, targets, where)
+        described.on(timeseries.Panel())
         .line_width(2)
         .fill_opacity(0)
         .show_points(common.VisibilityMode.NEVER)
@@ -90,37 +89,21 @@ def time_series(
     return panel
 
 
-def single_stat(
-    panel_id: int,
-    title: str,
-    description: str,
-    unit: str,
-    targets: Sequence[prom.Dataquery],
-    where: dm.GridPos,
-    limits: ThresholdsConfig,
-) -> stat.Panel:
+def single_stat(described: Described, limits: ThresholdsConfig) -> stat.Panel:
     """The latest value of each series, coloured by ``limits``, with its trend behind it."""
-    panel = _latest(stat.Panel(), panel_id, title, description, unit, targets, where, limits)
     return (
-        panel.color_mode(common.BigValueColorMode.BACKGROUND)
+        _latest(described.on(stat.Panel()), limits)
+        .color_mode(common.BigValueColorMode.BACKGROUND)
         .graph_mode(common.BigValueGraphMode.AREA)
         .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
     )
 
 
-def bar_gauge(
-    panel_id: int,
-    title: str,
-    description: str,
-    unit: str,
-    targets: Sequence[prom.Dataquery],
-    where: dm.GridPos,
-    limits: ThresholdsConfig,
-) -> bargauge.Panel:
+def bar_gauge(described: Described, limits: ThresholdsConfig) -> bargauge.Panel:
     """One horizontal bar per series (its latest value), coloured by ``limits``."""
-    panel = _latest(bargauge.Panel(), panel_id, title, description, unit, targets, where, limits)
     return (
-        panel.min(0)
+        _latest(described.on(bargauge.Panel()), limits)
+        .min(0)
         .display_mode(common.BarGaugeDisplayMode.GRADIENT)
         .orientation(common.VizOrientation.HORIZONTAL)
     )
@@ -129,19 +112,8 @@ def bar_gauge(
 LatestPanel = TypeVar("LatestPanel", stat.Panel, bargauge.Panel)
 
 
-def _latest(
-    panel: LatestPanel,
-    panel_id: int,
-    title: str,
-    description: str,
-    unit: str,
-    targets: Sequence[prom.Dataquery],
-    where: dm.GridPos,
-    limits: ThresholdsConfig,
-) -> LatestPanel:
+def _latest(panel: LatestPanel, limits: ThresholdsConfig) -> LatestPanel:
     """A panel of each series' latest value, coloured by ``limits``."""
-    return (
-        _described(panel, panel_id, title, description, unit, targets, where)
-        .thresholds(limits)
-        .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    return panel.thresholds(limits).reduce_options(
+        cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
     )

@@ -19,7 +19,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from compiler import conventions as c
 from compiler.model.service import ServiceSpec
 from compiler.targets.grafana import sdk
-from compiler.targets.grafana.panels import single_stat, time_series
+from compiler.targets.grafana.panels import Described, single_stat, time_series
 from compiler.targets.grafana.slo_queries import SloQueries, regex_matcher
 
 OBJECTIVE_LEGEND = "Objective"
@@ -123,70 +123,82 @@ def _slo_row(
         {f"guard {t.long_window}" for slo in spec.slos for t in slo.tiers if t.min_events}
     )
     budget = single_stat(
-        2,
-        "Error budget remaining",
-        "Share of the period's error budget still unspent, per group. Below 0% the SLO is "
-        "missed for the period; orange below 25%. The background line is its trend.",
-        "percentunit",
-        [sdk.target(q.budget_remaining(), "A", group_legend or "{{slo}}")],
-        sdk.position(0, 1, 5, 6),
+        Described(
+            2,
+            "Error budget remaining",
+            "Share of the period's error budget still unspent, per group. Below 0% the SLO is "
+            "missed for the period; orange below 25%. The background line is its trend.",
+            "percentunit",
+            [sdk.target(q.budget_remaining(), "A", group_legend or "{{slo}}")],
+            sdk.position(0, 1, 5, 6),
+        ),
         sdk.thresholds(sdk.RED, *BUDGET_LIMITS),
     )
     burn_now = single_stat(
-        3,
-        "Burn rate, fastest tier",
-        "How many times faster than the budget allows errors are spent, over the long window "
-        "of the tier with the highest burn factor. 1x spends exactly the budget over the "
-        "period; orange above 1x. The tier pages once both its windows exceed its factor.",
-        "none",
-        [sdk.target(q.fastest_burn(), "A", f"{per_group}{{{{window}}}}")],
-        sdk.position(5, 1, 5, 6),
+        Described(
+            3,
+            "Burn rate, fastest tier",
+            "How many times faster than the budget allows errors are spent, over the long window "
+            "of the tier with the highest burn factor. 1x spends exactly the budget over the "
+            "period; orange above 1x. The tier pages once both its windows exceed its factor.",
+            "none",
+            [sdk.target(q.fastest_burn(), "A", f"{per_group}{{{{window}}}}")],
+            sdk.position(5, 1, 5, 6),
+        ),
         sdk.thresholds(sdk.GREEN, (1.0, sdk.ORANGE)),
     )
     board = board.with_panel(budget).with_panel(burn_now).with_panel(_alert_states(4, q))
     sli = time_series(
-        5,
-        "SLI against its objective",
-        "Good events / all events over the SLO's period and over the fastest tier's long "
-        "window, with the objective dashed in red. Below the red line the SLO is being missed "
-        "over that window.",
-        "percentunit",
-        [
-            sdk.target(q.sli_over(q.period_window()), "A", f"{per_group}SLI over {{{{window}}}}"),
-            sdk.target(
-                q.sli_over(q.fastest_tier_window()), "B", f"{per_group}SLI over {{{{window}}}}"
-            ),
-            sdk.target(q.objective(), "C", OBJECTIVE_LEGEND),
-        ],
-        sdk.position(0, 7, 12, 8),
+        Described(
+            5,
+            "SLI against its objective",
+            "Good events / all events over the SLO's period and over the fastest tier's long "
+            "window, with the objective dashed in red. Below the red line the SLO is being missed "
+            "over that window.",
+            "percentunit",
+            [
+                sdk.target(
+                    q.sli_over(q.period_window()), "A", f"{per_group}SLI over {{{{window}}}}"
+                ),
+                sdk.target(
+                    q.sli_over(q.fastest_tier_window()), "B", f"{per_group}SLI over {{{{window}}}}"
+                ),
+                sdk.target(q.objective(), "C", OBJECTIVE_LEGEND),
+            ],
+            sdk.position(0, 7, 12, 8),
+        ),
     ).with_override(sdk.by_names([OBJECTIVE_LEGEND]), sdk.reference_line(sdk.RED))
     consumed = time_series(
-        6,
-        "Error budget consumed since the start of the range",
-        "Share of the period's error budget the bad events since the start of the time range "
-        "shown have consumed, against the dashed line of a constant burn at 1x (which spends "
-        "exactly the budget over the period). Steeper than the dashed line: the budget will "
-        "run out before the period ends. Select the last period (e.g. 30 days) to see the "
-        "whole budget; 100% means it is spent.",
-        "percentunit",
-        [
-            sdk.target(q.budget_consumed(), "A", f"{per_group}consumed"),
-            sdk.target(q.constant_burn(), "B", CONSTANT_BURN_LEGEND),
-        ],
-        sdk.position(12, 7, 12, 8),
+        Described(
+            6,
+            "Error budget consumed since the start of the range",
+            "Share of the period's error budget the bad events since the start of the time range "
+            "shown have consumed, against the dashed line of a constant burn at 1x (which spends "
+            "exactly the budget over the period). Steeper than the dashed line: the budget will "
+            "run out before the period ends. Select the last period (e.g. 30 days) to see the "
+            "whole budget; 100% means it is spent.",
+            "percentunit",
+            [
+                sdk.target(q.budget_consumed(), "A", f"{per_group}consumed"),
+                sdk.target(q.constant_burn(), "B", CONSTANT_BURN_LEGEND),
+            ],
+            sdk.position(12, 7, 12, 8),
+        ),
     ).with_override(sdk.by_names([CONSTANT_BURN_LEGEND]), sdk.reference_line(sdk.GREY))
     burn = time_series(
-        7,
-        "Burn rate per tier window",
-        "Burn rate over every window an alert tier watches (symlog scale), with each tier's "
-        "factor dashed: a tier fires when both its long and short window are above its line "
-        "(and the long window holds enough events). 1x spends exactly the budget.",
-        "none",
-        [
-            sdk.target(q.burn_rates(), "A", f"{per_group}{{{{window}}}}"),
-            sdk.target(q.tier_thresholds(), "B", THRESHOLD_LEGEND),
-        ],
-        sdk.position(0, 15, 12, 8),
+        Described(
+            7,
+            "Burn rate per tier window",
+            "Burn rate over every window an alert tier watches (symlog scale), with each tier's "
+            "factor dashed: a tier fires when both its long and short window are above its line "
+            "(and the long window holds enough events). 1x spends exactly the budget.",
+            "none",
+            [
+                sdk.target(q.burn_rates(), "A", f"{per_group}{{{{window}}}}"),
+                sdk.target(q.tier_thresholds(), "B", THRESHOLD_LEGEND),
+            ],
+            sdk.position(0, 15, 12, 8),
+        ),
         scale=common.ScaleDistribution.SYMLOG,
     )
     for severity, name in tier_names:
@@ -194,17 +206,19 @@ def _slo_row(
             sdk.by_names([name]), sdk.reference_line(sdk.SEVERITY_COLORS[severity])
         )
     events = time_series(
-        8,
-        "Events per tier window against the low-traffic guard",
-        "Events in each tier's long window (log scale), with the guard dashed: a tier may "
-        "fire only while its window holds at least that many events, so below the dashed "
-        "line a burn rate rests on too few events to page anyone.",
-        "short",
-        [
-            sdk.target(q.events_per_tier_window(), "A", f"{per_group}events in {{{{window}}}}"),
-            sdk.target(q.guard_levels(), "B", GUARD_LEGEND),
-        ],
-        sdk.position(12, 15, 12, 8),
+        Described(
+            8,
+            "Events per tier window against the low-traffic guard",
+            "Events in each tier's long window (log scale), with the guard dashed: a tier may "
+            "fire only while its window holds at least that many events, so below the dashed "
+            "line a burn rate rests on too few events to page anyone.",
+            "short",
+            [
+                sdk.target(q.events_per_tier_window(), "A", f"{per_group}events in {{{{window}}}}"),
+                sdk.target(q.guard_levels(), "B", GUARD_LEGEND),
+            ],
+            sdk.position(12, 15, 12, 8),
+        ),
         scale=common.ScaleDistribution.LOG,
     )
     if guard_names:

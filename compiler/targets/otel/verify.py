@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from compiler.load.schema_check import validator
 from compiler.model import otel_versions
-from compiler.spec.schema_check import validator
 
 SCHEMA = "otelcol-config-v1.schema.json"
 _SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")

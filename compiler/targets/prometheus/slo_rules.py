@@ -1,4 +1,4 @@
-"""Prometheus rule files: recording rules, meta series and burn-rate alerts per SLO.
+"""SLO rule groups: recording rules, meta series and burn-rate alerts, one group per SLO.
 
 Raw series are read once per SLO and evaluation, over the base window (5m, or the shortest
 window a tier uses if shorter). Every longer window is the average of that recorded rate

@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from compiler.diagnostics import Diagnostic
-from compiler.spec.loader import Document, PathKey
+from compiler.load.loader import Document, PathKey
 
 _SCHEMA_PACKAGE = "compiler.schema"
 
