@@ -46,6 +46,7 @@ def _directory(*names: str, default: Path, help: str) -> Callable[[_Command], _C
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="slo-compiler", prog_name="slo", message="%(prog)s %(version)s")
 def main() -> None:
     """Compile SLO specs into Prometheus rules, tests, dashboards and configs."""
 

@@ -21,11 +21,13 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from tests.support.paths import ROOT
+from tests.support.shared_data import unavailable
 
 _CANDIDATES = (
     ROOT.parent / "shared" / "peers" / "grafana",  # /work/main → /work/shared
     ROOT.parent.parent / "shared" / "peers" / "grafana",  # a worktree under /work/wt
 )
+SCHEMA_ENV = "SLO_GRAFANA_SCHEMA_DIR"
 _BASE = "https://grafana-schema.invalid/"
 # Panel types with a schema file for their options and custom field config.
 PANEL_SCHEMAS = {
@@ -37,16 +39,15 @@ PANEL_SCHEMAS = {
 
 
 def schema_dir() -> Path:
-    """Where the schema files are; a missing directory fails the suite with a hint."""
-    configured = os.environ.get("SLO_GRAFANA_SCHEMA_DIR")
+    """Where the schema files are; where they are missing, the test that needs them skips (or
+    fails, where the shared data is required: tests/support/shared_data.py)."""
+    configured = os.environ.get(SCHEMA_ENV)
     candidates = (Path(configured),) if configured else _CANDIDATES
     for candidate in candidates:
         if (candidate / "dashboard.jsonschema.json").is_file():
             return candidate
     shown = ", ".join(str(c) for c in candidates)
-    raise AssertionError(
-        f"Grafana's dashboard JSON Schema not found in {shown}: set SLO_GRAFANA_SCHEMA_DIR"
-    )
+    unavailable("Grafana's dashboard JSON Schema", shown, SCHEMA_ENV)
 
 
 @cache

@@ -1,15 +1,19 @@
-"""Jinja2 templates from the project's ``templates/`` directory.
+"""Jinja2 templates for alert texts: shipped in the package, or a project's own.
 
-Alert texts are rendered here, at compile time, from the model; what must stay dynamic
-(the firing label set, the current value) is emitted as Prometheus template syntax through
-the ``prom()`` helper, so a template reads ``{{ prom("$labels.tenant") }}`` rather than
-escaping braces.
+The templates' source is the repository's top-level ``templates/``; a wheel carries them as
+``compiler.templates``. ``$SLO_COMPILER_TEMPLATES`` names a directory whose templates replace
+the shipped ones of the same name. Alert texts are rendered here, at compile time, from the
+model; what must stay dynamic (the firing label set, the current value) is emitted as
+Prometheus template syntax through the ``prom()`` helper, so a template reads
+``{{ prom("$labels.tenant") }}`` rather than escaping braces.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +22,36 @@ import jinja2
 from compiler.durations import Duration
 
 TEMPLATES_ENV = "SLO_COMPILER_TEMPLATES"
-_DEFAULT_DIR = Path(__file__).resolve().parents[3] / "templates"
+# Running from a source checkout (an editable install), the package has no compiler.templates:
+# the templates are read where they are written.
+_SOURCE_DIR = Path(__file__).resolve().parents[3] / "templates"
 
 
-def templates_dir() -> Path:
-    """The directory templates are read from (``$SLO_COMPILER_TEMPLATES`` or ``templates/``)."""
-    return Path(os.environ.get(TEMPLATES_ENV, _DEFAULT_DIR))
+def shipped_templates() -> Traversable:
+    """The templates that come with slo-compiler."""
+    try:
+        return resources.files("compiler.templates")
+    except ModuleNotFoundError:
+        return _SOURCE_DIR
+
+
+def template_dirs() -> tuple[Traversable, ...]:
+    """Where templates are looked up, first match wins: the override, then the shipped ones."""
+    override = os.environ.get(TEMPLATES_ENV)
+    return ((Path(override),) if override else ()) + (shipped_templates(),)
 
 
 @cache
-def _environment(directory: Path) -> jinja2.Environment:
+def _environment(directories: tuple[Traversable, ...]) -> jinja2.Environment:
+    def source(name: str) -> str | None:
+        for directory in directories:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate.read_text(encoding="utf-8")
+        return None
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
+        loader=jinja2.FunctionLoader(source),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         trim_blocks=True,
@@ -43,7 +65,7 @@ def _environment(directory: Path) -> jinja2.Environment:
 
 def render(name: str, **context: Any) -> str:
     """Render template ``name`` and collapse it to tidy text (no trailing whitespace)."""
-    text = _environment(templates_dir()).get_template(name).render(**context)
+    text = _environment(template_dirs()).get_template(name).render(**context)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return "\n".join(lines)
 

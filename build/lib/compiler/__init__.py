@@ -1,0 +1,1 @@
+"""slo-compiler: declarative SLO specs compiled into rules, tests, dashboards and gates."""

@@ -1,0 +1,298 @@
+"""The ``slo`` command line: validate, compile, convert, test, preview, gate.
+
+Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
+``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from compiler import formats, pipeline, rule_test_runner, writer
+from compiler.diagnostics import Diagnostic, errors
+from compiler.gate.command import gate_command
+from compiler.gate.signoffs import SignOffSet, load_signoffs, review
+from compiler.model.service import SpecSet
+from compiler.outputs import Root
+from compiler.synthetic import promtool
+from compiler.synthetic.local_prometheus import PrometheusError
+from compiler.targets.prometheus import rule_formats
+
+DEFAULT_SPECS = Path("slos")
+DEFAULT_OUT = Path("generated")
+DEFAULT_DASHBOARDS = Path("dashboards")
+DEFAULT_PREVIEW = Path("preview")
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+_paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+
+
+def _directory(*names: str, default: Path, help: str) -> Callable[[_Command], _Command]:
+    """An option naming a directory (it need not exist yet), with its default shown."""
+    return click.option(
+        *names,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="slo-compiler", prog_name="slo", message="%(prog)s %(version)s")
+def main() -> None:
+    """Compile SLO specs into Prometheus rules, tests, dashboards and configs."""
+
+
+def _compile(paths: Sequence[Path]) -> pipeline.Compilation:
+    """Compile and print every diagnostic; exit 1 if there is an error."""
+    return _checked(pipeline.compile_specs(list(paths) or [DEFAULT_SPECS]))
+
+
+def _checked(result: pipeline.Compilation) -> pipeline.Compilation:
+    """Print every diagnostic of ``result``; exit 1 if there is an error."""
+    _report(result.diagnostics, "; nothing written")
+    return result
+
+
+def _report(diagnostics: Sequence[Diagnostic], consequence: str) -> None:
+    """Print every diagnostic; if any is an error, say how many and exit 1."""
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+    count = len(errors(diagnostics))
+    if count:
+        click.echo(f"{count} error{'s' if count != 1 else ''}{consequence}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@_paths
+@click.option(
+    "--signoffs",
+    "signoff_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also check the release gate's sign-off files in this directory (e.g. signoffs/): "
+    "their fields, and that each is signed by its service's owner.",
+)
+def validate(paths: tuple[Path, ...], signoff_dir: Path | None) -> None:
+    """Check spec files (default: slos/) and report every problem with its file and line."""
+    result = _compile(paths)
+    signoffs = _checked_signoffs(signoff_dir, result.specs) if signoff_dir else None
+    slos = len(result.specs.slos)
+    alerts = sum(len(slo.tiers) for slo in result.specs.slos)
+    signals = len(result.specs.signals)
+    environments = len(result.specs.environments)
+    click.echo(
+        f"ok: {len(result.files)} file(s), {len(result.specs.services)} service(s), "
+        f"{slos} SLO(s), {alerts} burn-rate alert(s)"
+        + (f", {signals} signal(s)" if signals else "")
+        + (f", {environments} environment(s)" if environments else "")
+        + (f", {len(signoffs.signoffs)} sign-off(s)" if signoffs is not None else "")
+    )
+
+
+def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
+    """The sign-offs in ``directory``; print every problem, exit 1 if there is an error."""
+    found = load_signoffs(directory, specs)
+    _report(review(found, specs), " in sign-offs")
+    return found
+
+
+@main.command(name="compile")
+@_paths
+@_directory("--out", default=DEFAULT_OUT, help="Directory for rules, tests and configs.")
+@_directory(
+    "--dashboards",
+    "dashboards_dir",
+    default=DEFAULT_DASHBOARDS,
+    help="Directory for Grafana dashboards.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any output is stale.")
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Write nothing; print a unified diff of what compiling would change (the review "
+    "view of a spec change); exit 1 if anything would.",
+)
+@click.option(
+    "--rules-format",
+    "rules_formats",
+    type=click.Choice(rule_formats.FORMATS),
+    multiple=True,
+    help="Also write the rules for a deployment tool: prometheus-operator (PrometheusRule "
+    "objects) or mimir (mimirtool/cortextool namespaces). Repeatable; plain Prometheus rule "
+    "files are always written. See docs/deploy.md.",
+)
+@click.option(
+    "--operator-namespace",
+    metavar="NAMESPACE",
+    help="metadata.namespace of the PrometheusRule objects (default: none, kubectl's).",
+)
+@click.option(
+    "--operator-label",
+    "operator_labels",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Label for the PrometheusRule objects, e.g. the one your Prometheus ruleSelector "
+    "matches (role=alert-rules). Repeatable.",
+)
+def compile_command(
+    paths: tuple[Path, ...],
+    out: Path,
+    dashboards_dir: Path,
+    check: bool,
+    diff: bool,
+    rules_formats: tuple[str, ...],
+    operator_namespace: str | None,
+    operator_labels: tuple[str, ...],
+) -> None:
+    """Compile specs (default: slos/) into generated files."""
+    operator = _operator_options(rules_formats, operator_namespace, operator_labels)
+    result = _compile(paths)
+    roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
+    files = pipeline.outputs(result.specs)
+    files += rule_formats.rule_files(result.specs, rules_formats, operator)
+    planned = writer.plan(files, roots)
+    if check or diff:
+        report = writer.compare(planned)
+        if diff:
+            click.echo("".join(writer.unified_diff(planned, report)), nl=False)
+        for path in report.written:
+            click.echo(f"stale: {path}", err=True)
+        for path in report.removed:
+            click.echo(f"no longer generated: {path}", err=True)
+        if report.changed:
+            click.echo("outputs are out of date: run `slo compile` (or `make generate`)", err=True)
+            sys.exit(1)
+        click.echo(f"up to date: {report.unchanged} file(s)")
+        return
+    report = writer.write(planned)
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    for path in report.removed:
+        click.echo(f"removed {path}")
+    click.echo(
+        f"{len(report.written)} written, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+def _operator_options(
+    formats: tuple[str, ...], namespace: str | None, labels: tuple[str, ...]
+) -> rule_formats.OperatorOptions:
+    """The --operator-* options, checked (usage errors exit 2)."""
+    if (namespace or labels) and rule_formats.PROMETHEUS_OPERATOR not in formats:
+        raise click.UsageError("--operator-* options need --rules-format prometheus-operator")
+    if namespace is not None and (problem := rule_formats.namespace_problem(namespace)):
+        raise click.BadParameter(problem, param_hint="--operator-namespace")
+    parsed: dict[str, str] = {}
+    for text in labels:
+        key, equals, value = text.partition("=")
+        problem = rule_formats.label_problem(key, value) if equals else "expected KEY=VALUE"
+        if problem:
+            raise click.BadParameter(f"{text!r}: {problem}", param_hint="--operator-label")
+        parsed[key] = value
+    return rule_formats.OperatorOptions(namespace, parsed)
+
+
+@main.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
+)
+@_directory(
+    "--out",
+    default=DEFAULT_SPECS,
+    help="Directory for the native specs (one <service>.yaml per service).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist with other contents.")
+def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
+    """Convert Sloth and OpenSLO specs into native ones (they must be valid first)."""
+    result, documents = pipeline.compile_documents(list(paths))
+    _checked(result)
+    files = formats.converted_specs(documents)
+    if not files:
+        click.echo("nothing to convert: no Sloth or OpenSLO specs among the inputs", err=True)
+        sys.exit(1)
+    planned = writer.Plan({out / file.path: writer.serialize(file) for file in files})
+    clashes = [path for path in writer.compare(planned).written if path.exists()]
+    if clashes and not force:
+        for path in clashes:
+            click.echo(f"exists: {path}", err=True)
+        click.echo("nothing written: use --force to overwrite", err=True)
+        sys.exit(1)
+    report = writer.write(planned)
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(files)} spec(s) converted, {report.unchanged} unchanged")
+
+
+@main.command()
+@_directory("--generated", default=DEFAULT_OUT, help="Directory that holds tests/*.test.yml.")
+@click.option("--match", "match", help="Run only the scenarios whose name contains this text.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="promtool runs at once (default: one per core)."
+)
+def test(generated: Path, match: str | None, jobs: int | None) -> None:
+    """Run promtool over the generated rule tests and report each SLO and drill."""
+    directory = generated / "tests"
+    found = rule_test_runner.collect(directory, match)
+    if not found:
+        what = f"matching {match!r} " if match else ""
+        click.echo(f"no tests {what}found in {directory}: run `slo compile` first", err=True)
+        sys.exit(1)
+    started = time.monotonic()
+    try:
+        passed, failed = rule_test_runner.report(
+            rule_test_runner.run(found, jobs), click.echo, root=Path.cwd()
+        )
+    except promtool.PromtoolMissing as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    scenarios = sum(job.groups for job in found)
+    click.echo(
+        f"{passed} passed, {failed} failed ({scenarios} scenarios, "
+        f"{time.monotonic() - started:.1f}s)"
+    )
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@_paths
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Only this service's dashboards (and the overview); repeatable.",
+)
+@_directory("--out", default=DEFAULT_PREVIEW, help="Directory for the PNG files.")
+def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> None:
+    """Draw every dashboard to PNG from a real Prometheus over a synthetic incident."""
+    from compiler.preview import draw as previews
+
+    result = _compile(paths)
+    known = {spec.service.name for spec in result.specs.services}
+    unknown = sorted(set(services) - known)
+    if unknown:
+        click.echo(f"unknown service(s): {', '.join(unknown)}", err=True)
+        sys.exit(1)
+    try:
+        drawn = previews.preview(result.specs, out, services)
+    except (PrometheusError, promtool.PromtoolMissing) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for one in drawn:
+        click.echo(f"wrote {one.path} ({one.title}: {one.panels} panels)")
+    if not drawn:
+        click.echo("no dashboards to draw", err=True)
+        sys.exit(1)
+
+
+main.add_command(gate_command)

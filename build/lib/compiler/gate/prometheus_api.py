@@ -1,0 +1,303 @@
+"""The Prometheus HTTP API as the release gate needs it: every doubt is an error.
+
+Works with Prometheus, Thanos Query and Mimir (their Prometheus-compatible API under the
+given base URL). A gate that reads a failed answer as "no alerts" opens when it should
+not, so anything but a complete, successful, warning-free JSON answer raises
+:class:`ApiError` with a reason a person can act on. Requests are retried a bounded
+number of times; once the server has failed for good, later requests fail at once, so a
+hanging server costs a few timeouts, not one per query.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import math
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+USER_AGENT = "slo-compiler-gate/1"
+MAX_BODY = 64 * 1024 * 1024  # a larger answer is not one the gate asked for
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_CHUNK = 64 * 1024
+
+
+class ApiError(Exception):
+    """The server could not give the gate a usable answer.
+
+    ``kind`` is one of ``unreachable``, ``timeout``, ``http-error``, ``bad-response``,
+    ``warnings``, ``query-error``.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How to authenticate: at most one of bearer token and basic auth, plus headers."""
+
+    bearer_token: str | None = None
+    basic_user: str | None = None
+    basic_password: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. (("X-Scope-OrgID", "tenant-1"),)
+    ca_file: Path | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        """The headers every request carries."""
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.bearer_token}"
+        elif self.basic_user is not None:
+            pair = f"{self.basic_user}:{self.basic_password or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        headers.update(dict(self.headers))
+        return headers
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a query result: its labels and its (time, value) samples."""
+
+    labels: dict[str, str]
+    samples: tuple[tuple[float, float], ...]
+
+    @property
+    def value(self) -> float:
+        """The value of an instant-vector element (its only sample)."""
+        return self.samples[-1][1]
+
+
+class PrometheusClient:
+    """A Prometheus-compatible query API at ``base_url`` (``https://mimir/prometheus``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth | None = None,
+        timeout: float = 10.0,
+        attempts: int = 3,
+        backoff: Sequence[float] = (0.5, 1.0),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth or Auth()
+        self.timeout = timeout
+        self.attempts = attempts
+        self.backoff = tuple(backoff)
+        self.requests = 0  # sent, retries included (reports and tests read it)
+        self._failed: ApiError | None = None
+        self._context = (
+            ssl.create_default_context(cafile=str(self.auth.ca_file))
+            if self.auth.ca_file
+            else ssl.create_default_context()
+        )
+
+    # -- the endpoints ---------------------------------------------------------------
+
+    def server_time(self) -> float:
+        """The server's clock (``time()``): every query of a run is evaluated at it."""
+        data = self._call("/api/v1/query", {"query": "time()"})
+        if data.get("resultType") != "scalar":
+            raise ApiError("bad-response", f"time() returned {data.get('resultType')!r}")
+        return _number(data["result"][1], "time()")
+
+    def instant(self, expr: str, at: float) -> list[Series]:
+        """An instant query evaluated at ``at``: the elements of the result vector, or of
+        the matrix when ``expr`` is a range selector (raw samples)."""
+        data = self._call("/api/v1/query", {"query": expr, "time": _stamp(at)})
+        kind = data.get("resultType")
+        if kind == "vector":
+            return [_series(item, expr, [item.get("value")]) for item in data["result"]]
+        if kind == "matrix":
+            return [_series(item, expr, item.get("values") or []) for item in data["result"]]
+        raise ApiError("bad-response", f"{expr}: unexpected result type {kind!r}")
+
+    def range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        """A range query; each series has a sample at every step where it had a value."""
+        params = {"query": expr, "start": _stamp(start), "end": _stamp(end), "step": f"{step:g}"}
+        data = self._call("/api/v1/query_range", params)
+        if data.get("resultType") != "matrix":
+            raise ApiError("bad-response", f"{expr}: unexpected result type")
+        return [_series(item, expr, item.get("values") or []) for item in data["result"]]
+
+    def rule_groups(self) -> list[dict[str, Any]]:
+        """Every rule group the server evaluates (``/api/v1/rules``)."""
+        data = self._call("/api/v1/rules", {}, method="GET")
+        groups = data.get("groups")
+        if not isinstance(groups, list):
+            raise ApiError("bad-response", "/api/v1/rules: no list of groups in the answer")
+        return groups
+
+    # -- transport -------------------------------------------------------------------
+
+    def _call(self, path: str, params: dict[str, str], method: str = "POST") -> dict[str, Any]:
+        if self._failed is not None:
+            raise ApiError(self._failed.kind, self._failed.message)
+        # Thanos answers with whatever stores responded unless told not to.
+        params = {**params, "partial_response": "false"}
+        last: ApiError | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(self.backoff[min(attempt - 1, len(self.backoff) - 1)])
+            try:
+                return _payload(path, self._send(path, params, method))
+            except _Retry as retry:
+                last = retry.error
+            except ApiError as error:
+                if error.kind not in ("query-error", "warnings"):
+                    self._failed = error
+                raise
+        assert last is not None
+        tries = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
+        self._failed = ApiError(last.kind, last.message + tries)
+        raise self._failed
+
+    def _send(self, path: str, params: dict[str, str], method: str) -> tuple[int, bytes]:
+        url = f"{self.base_url}{path}"
+        body = None
+        encoded = urllib.parse.urlencode(params)
+        if method == "GET":
+            url = f"{url}?{encoded}"
+        else:
+            body = encoded.encode("ascii")
+        request = urllib.request.Request(url, data=body, method=method)
+        for name, value in self.auth.request_headers().items():
+            request.add_header(name, value)
+        if body is not None:
+            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        self.requests += 1
+        deadline = time.monotonic() + self.timeout
+        try:
+            with urllib.request.urlopen(
+                request, timeout=self.timeout, context=self._context
+            ) as response:
+                return response.status, _read(response, deadline, url, self.timeout)
+        except urllib.error.HTTPError as error:
+            content = _read(error, deadline, url, self.timeout) if error.fp else b""
+            if error.code in _RETRY_STATUS:
+                raise _Retry(_http_error(url, error.code, content)) from error
+            return error.code, content
+        except TimeoutError as error:
+            raise _Retry(
+                ApiError("timeout", f"{url}: no answer within {self.timeout:g}s")
+            ) from error
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise _Retry(
+                    ApiError("timeout", f"{url}: no answer within {self.timeout:g}s")
+                ) from error
+            if isinstance(error.reason, ssl.SSLError):
+                raise ApiError("unreachable", f"{url}: TLS failed: {error.reason}") from error
+            raise _Retry(ApiError("unreachable", f"{url}: {error.reason}")) from error
+        except ConnectionError as error:
+            raise _Retry(
+                ApiError("unreachable", f"{url}: the connection failed: {error}")
+            ) from error
+        except http.client.HTTPException as error:
+            raise _Retry(
+                ApiError("bad-response", f"{url}: not an HTTP answer: {error!r}")
+            ) from error
+        except OSError as error:
+            raise _Retry(ApiError("unreachable", f"{url}: {error}")) from error
+
+
+class _Retry(Exception):
+    """A failure worth another attempt."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _read(response: Any, deadline: float, url: str, timeout: float) -> bytes:
+    """The body, within the deadline (a server that trickles bytes is a hanging server)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise _Retry(ApiError("timeout", f"{url}: answer not complete within {timeout:g}s"))
+        chunk = response.read(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError("bad-response", f"{url}: answer larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+
+
+def _http_error(url: str, status: int, content: bytes) -> ApiError:
+    detail = _error_detail(content)
+    return ApiError("http-error", f"{url}: HTTP {status}{': ' + detail if detail else ''}")
+
+
+def _error_detail(content: bytes) -> str:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        text = content.decode("utf-8", "replace").strip()
+        return text[:200]
+    if isinstance(body, dict) and "error" in body:
+        return f"{body.get('errorType', 'error')}: {body['error']}"
+    return ""
+
+
+def _payload(path: str, answer: tuple[int, bytes]) -> dict[str, Any]:
+    """The ``data`` of a successful, complete answer; an ApiError for anything else."""
+    status, content = answer
+    try:
+        body = json.loads(content)
+    except ValueError as error:
+        excerpt = content[:80].decode("utf-8", "replace")
+        raise ApiError(
+            "bad-response", f"{path}: HTTP {status}, not JSON ({error}): {excerpt!r}"
+        ) from error
+    if not isinstance(body, dict):
+        raise ApiError("bad-response", f"{path}: HTTP {status}, JSON but not an API answer")
+    if status == 422 or (status == 400 and body.get("errorType") == "execution"):
+        raise ApiError("query-error", f"{path}: {body.get('errorType')}: {body.get('error')}")
+    if status != 200 or body.get("status") != "success":
+        detail = body.get("error") or body.get("status")
+        raise ApiError("http-error", f"{path}: HTTP {status}: {body.get('errorType')}: {detail}")
+    warnings = body.get("warnings")
+    if warnings:
+        # Thanos reports stores that did not answer (a partial response) as warnings.
+        raise ApiError("warnings", f"{path}: the server warned: {'; '.join(map(str, warnings))}")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise ApiError("bad-response", f"{path}: no data in the answer")
+    return data
+
+
+def _series(item: Any, expr: str, points: list[Any]) -> Series:
+    if not isinstance(item, dict) or not isinstance(item.get("metric"), dict):
+        raise ApiError("bad-response", f"{expr}: malformed result element")
+    samples = []
+    for point in points:
+        if not isinstance(point, list) or len(point) != 2:
+            raise ApiError("bad-response", f"{expr}: malformed sample {point!r}")
+        samples.append((_number(point[0], expr), _number(point[1], expr, allow_nan=True)))
+    return Series({str(k): str(v) for k, v in item["metric"].items()}, tuple(samples))
+
+
+def _number(value: Any, expr: str, allow_nan: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise ApiError("bad-response", f"{expr}: {value!r} is not a number") from error
+    if math.isnan(number) and not allow_nan:
+        raise ApiError("bad-response", f"{expr}: NaN where a time is required")
+    return number
+
+
+def _stamp(seconds: float) -> str:
+    return f"{seconds:.3f}"

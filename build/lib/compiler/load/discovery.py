@@ -1,0 +1,40 @@
+"""Which files are specs: the YAML files among the paths given (directories searched
+recursively, in a stable order), and how a path is shown in messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Location
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Spec files named directly or found (recursively) in directories, in a stable order."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(Diagnostic(Location(str(path)), "no such file or directory"))
+    unique = list(dict.fromkeys(found))
+    if not unique and not problems:
+        shown = ", ".join(str(p) for p in paths)
+        problems.append(Diagnostic(Location(shown), "no spec files (*.yaml, *.yml) found"))
+    return unique, problems
+
+
+def display_path(path: Path) -> str:
+    """A path as people see it in messages and headers: relative to the working directory."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

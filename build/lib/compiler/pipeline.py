@@ -1,0 +1,164 @@
+"""load → validate → model → targets: the whole compilation, one way through.
+
+Each stage collects diagnostics; compilation stops before any target runs if there is an
+error anywhere, so bad input never leaves half-written outputs behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler import formats
+from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.load.discovery import discover, display_path
+from compiler.load.loader import Document, load_file
+from compiler.load.schema_check import check
+from compiler.model.environment import Environment
+from compiler.model.routing import Routing
+from compiler.model.service import ServiceSpec, SpecSet
+from compiler.outputs import OutputFile
+from compiler.targets import alertmanager
+from compiler.targets.grafana import dashboards
+from compiler.targets.otel import collector_config
+from compiler.targets.prometheus import rule_files
+from compiler.targets.rule_tests import promtool_files
+from compiler.validate import routing, signals
+from compiler.validate.dashboards import uid_clashes
+from compiler.validate.environments import KIND as ENVIRONMENT_KIND
+from compiler.validate.environments import build_environment, cross_checks, with_span_unit
+from compiler.validate.services import build_service
+
+NATIVE_API_VERSION = "slo-compiler/v1"
+
+
+# A target turns the whole model into output files; each lives in compiler/targets/.
+Target = Callable[[SpecSet], list[OutputFile]]
+
+
+TARGETS: tuple[Target, ...] = (
+    rule_files.rule_files,
+    promtool_files.test_files,
+    dashboards.dashboard_files,
+    alertmanager.config_files,
+    collector_config.config_files,
+)
+
+
+@dataclass
+class Compilation:
+    """The model built from a set of spec files, with everything found on the way."""
+
+    specs: SpecSet = field(default_factory=SpecSet)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not errors(self.diagnostics)
+
+
+def compile_specs(paths: Sequence[Path]) -> Compilation:
+    """Load, validate and model every spec under ``paths``."""
+    return compile_documents(paths)[0]
+
+
+def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document]]:
+    """:func:`compile_specs`, also returning the native documents it built the model from
+    (foreign ones converted: see compiler.formats)."""
+    result = Compilation()
+    files, problems = discover(paths)
+    result.diagnostics.extend(problems)
+    loaded: list[Document] = []
+    for path in files:
+        name = display_path(path)
+        result.files.append(name)
+        try:
+            documents = load_file(path, name)
+        except SpecError as exc:
+            result.diagnostics.extend(exc.diagnostics)
+            continue
+        if not documents:
+            result.diagnostics.append(Diagnostic(Location(name, 1), "the file holds no spec"))
+            continue
+        loaded.extend(documents)
+    # Sloth and OpenSLO documents become native ones here; OpenSLO objects refer to each
+    # other across files, so the whole run is converted at once.
+    native, found = formats.to_native(loaded)
+    result.diagnostics.extend(found)
+    services: list[ServiceSpec] = []
+    environments: list[Environment] = []
+    routings: list[Routing] = []
+    for document in native:
+        spec, found = _build(document)
+        result.diagnostics.extend(found)
+        if isinstance(spec, Routing):
+            routings.append(spec)
+        elif isinstance(spec, Environment):
+            environments.append(spec)
+        elif spec is not None:
+            services.append(spec)
+    result.diagnostics.extend(_cross_file_checks(services))
+    result.diagnostics.extend(routing.routing_checks(routings))
+    result.diagnostics.extend(signals.pipeline_checks(services))
+    if result.ok:  # against services that failed to build, these would only mislead
+        result.diagnostics.extend(cross_checks(environments, services))
+    if result.ok:
+        services = with_span_unit(services, environments)
+        result.specs = SpecSet(
+            tuple(sorted(services, key=lambda s: s.service.name)),
+            routings[0] if routings else None,
+            tuple(sorted(environments, key=lambda e: e.name)),
+        )
+    result.diagnostics.sort(key=lambda d: d.sort_key)
+    return result, native
+
+
+def _build(
+    document: Document,
+) -> tuple[ServiceSpec | Routing | Environment | None, list[Diagnostic]]:
+    data = document.data
+    if not isinstance(data, dict):
+        return None, [Diagnostic(document.locate(()), "a spec must be a mapping of fields")]
+    version = data.get("apiVersion")
+    if version != NATIVE_API_VERSION:
+        shown = f"'{version}'" if version is not None else "missing"
+        others = "" if str(version).startswith("slo-compiler/") else f" ({formats.SUPPORTED})"
+        return None, [
+            Diagnostic(
+                document.locate(("apiVersion",)),
+                f"apiVersion {shown}: expected {NATIVE_API_VERSION}{others}",
+            )
+        ]
+    if data.get("kind") == ENVIRONMENT_KIND:
+        return build_environment(document)
+    if data.get("kind") == routing.KIND:
+        return routing.build_routing(document)
+    found = check(document, "spec-v1.schema.json")
+    if found:
+        return None, found
+    return build_service(document)
+
+
+def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
+    problems = []
+    first: dict[str, ServiceSpec] = {}
+    for spec in services:
+        name = spec.service.name
+        if name in first:
+            problems.append(
+                Diagnostic(
+                    spec.location,
+                    f"service '{name}' is also defined in {first[name].source}",
+                )
+            )
+        else:
+            first[name] = spec
+    return problems + uid_clashes(first.values())
+
+
+def outputs(specs: SpecSet) -> list[OutputFile]:
+    """Every output file of every target."""
+    return [file for target in TARGETS for file in target(specs)]
