@@ -153,13 +153,28 @@ def compile_command(
     operator_namespace: str | None,
     operator_labels: tuple[str, ...],
 ) -> None:
-    """Compile specs (default: slos/) into generated files."""
+    """Compile specs (default: slos/) into generated files.
+
+    Given some specs of slos/, the whole set is checked, and only those specs' outputs are
+    written or removed. Given --out alone, every output goes under it (dashboards in
+    OUT/dashboards).
+    """
     operator = _operator_options(rules_formats, operator_namespace, operator_labels)
-    result = _compile(paths)
+    context = click.get_current_context()
+    if _given(context, "out") and not _given(context, "dashboards_dir"):
+        dashboards_dir = out / DEFAULT_DASHBOARDS.name
+    chosen = pipeline.scope(paths, [DEFAULT_SPECS])
+    result = _checked(pipeline.compile_specs(list(chosen.paths)))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
-    planned = writer.plan(files, roots)
+    planned = writer.plan(files, roots, chosen.only)
+    if planned.left_alone:
+        click.echo(
+            f"left alone (built from every spec of {DEFAULT_SPECS}/, so compiled with all of "
+            f"them): {', '.join(map(str, planned.left_alone))}",
+            err=True,
+        )
     if check or diff:
         report = writer.compare(planned)
         if diff:
@@ -182,6 +197,11 @@ def compile_command(
         f"{len(report.written)} written, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged"
     )
+
+
+def _given(context: click.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not its default)."""
+    return context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
 def _operator_options(

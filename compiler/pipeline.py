@@ -60,6 +60,29 @@ class Compilation:
         return not errors(self.diagnostics)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a command compiles, and whose outputs it may write and remove."""
+
+    paths: tuple[Path, ...]  # the specs compiled (checked together, as one set)
+    # The spec files (as shown in messages) whose outputs are written, when they are some of
+    # the set; None: every output, including those built from the whole set.
+    only: frozenset[str] | None = None
+
+
+def scope(given: Sequence[Path], configured: Sequence[Path]) -> Scope:
+    """Compile ``given`` (default: the ``configured`` set). Some specs of the configured set
+    are compiled with the whole set, so that every check sees what it depends on, but only
+    their own outputs are touched; paths outside the set are a set of their own."""
+    if not given:
+        return Scope(tuple(configured))
+    wanted = {path.resolve() for path in discover(given)[0]}
+    known = {path.resolve() for path in discover(configured)[0]}
+    if wanted and wanted < known:
+        return Scope(tuple(configured), frozenset(display_path(p) for p in discover(given)[0]))
+    return Scope(tuple(given))
+
+
 def compile_specs(paths: Sequence[Path]) -> Compilation:
     """Load, validate and model every spec under ``paths``."""
     return compile_documents(paths)[0]

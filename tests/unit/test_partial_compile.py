@@ -1,0 +1,116 @@
+"""Compiling part of a repository touches only that part's outputs, and nothing outside the
+output directories it was given."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compiler.cli import main
+from compiler.writer import MANIFEST
+from tests.support.paths import SLOS
+from tests.support.specs import SERVICE_SPEC
+
+WHOLE_SET_OUTPUTS = (
+    "dashboards/slos-overview.json",
+    "generated/alertmanager/alertmanager.yml",
+    "generated/grafana/dashboards.yaml",
+)
+
+
+def _slo(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "slos" not in p.relative_to(root).parts
+    }
+
+
+def _project(root: Path) -> dict[str, bytes]:
+    """A copy of the reference specs, compiled whole; its outputs."""
+    shutil.copytree(SLOS, root / "slos", dirs_exist_ok=True)
+    code, output = _slo("compile")
+    assert code == 0, output
+    return _files(root)
+
+
+def test_one_spec_rewrites_only_its_own_outputs(in_tmp_cwd: Path) -> None:
+    before = _project(in_tmp_cwd)
+    spec = in_tmp_cwd / "slos" / "enforcement-gate.yaml"
+    spec.write_text(spec.read_text().replace("objective: 99.9\n", "objective: 99.5\n", 1))
+    code, output = _slo("compile", "slos/enforcement-gate.yaml")
+    assert code == 0, output
+    after = _files(in_tmp_cwd)
+    changed = {name for name in before if after.get(name) != before[name]}
+    assert changed, output
+    assert all("enforcement-gate" in name for name in changed), sorted(changed)
+    assert set(after) == set(before)  # nothing removed, nothing new
+    for name in WHOLE_SET_OUTPUTS:
+        assert name in output  # named as left alone
+    # What it wrote is what compiling everything writes.
+    code, output = _slo("compile", "--check")
+    assert code == 0, output
+
+
+def test_a_removed_spec_is_cleaned_up_by_a_full_compile_only(in_tmp_cwd: Path) -> None:
+    (in_tmp_cwd / "slos").mkdir()
+    (in_tmp_cwd / "slos" / "checkout.yaml").write_text(SERVICE_SPEC)
+    before = _project(in_tmp_cwd)
+    (in_tmp_cwd / "slos" / "checkout.yaml").unlink()
+    code, output = _slo("compile", "slos/llm-providers.yaml")
+    assert code == 0, output
+    assert "removed" not in output.replace("0 removed", "")
+    assert set(_files(in_tmp_cwd)) == set(before)
+    code, output = _slo("compile")
+    assert code == 0, output
+    gone = set(before) - set(_files(in_tmp_cwd))
+    assert gone and all("checkout" in name for name in gone), sorted(gone)
+    assert "generated/prometheus/checkout.rules.yml" in gone
+
+
+def test_out_alone_puts_every_output_under_it(
+    in_tmp_cwd: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shutil.copytree(SLOS, in_tmp_cwd / "slos")
+    out = tmp_path_factory.mktemp("out")
+    code, output = _slo("compile", "--out", str(out))
+    assert code == 0, output
+    assert sorted(p.name for p in in_tmp_cwd.iterdir()) == ["slos"]  # the cwd is untouched
+    assert (out / "dashboards" / "slos-overview.json").is_file()
+    assert (out / "prometheus" / "enforcement-gate.rules.yml").is_file()
+
+
+def test_a_manifest_never_reaches_outside_its_directory(in_tmp_cwd: Path) -> None:
+    _project(in_tmp_cwd)
+    victim = in_tmp_cwd / "precious.txt"
+    victim.write_text("keep me")
+    manifest = in_tmp_cwd / "generated" / MANIFEST
+    manifest.write_text(manifest.read_text() + f"../precious.txt\t*\n{victim}\t*\n")
+    code, output = _slo("compile")
+    assert code == 0, output
+    assert victim.read_text() == "keep me"
+
+
+def test_a_manifest_without_owners_is_kept_by_a_partial_compile(in_tmp_cwd: Path) -> None:
+    """Manifests written before owners were recorded: nothing is removed until a full
+    compile says what is no longer produced."""
+    before = _project(in_tmp_cwd)
+    manifest = in_tmp_cwd / "generated" / MANIFEST
+    names = [line.split("\t")[0] for line in manifest.read_text().splitlines()[3:]]
+    manifest.write_text("".join(f"{name}\n" for name in [*names, "prometheus/old.rules.yml"]))
+    (in_tmp_cwd / "generated" / "prometheus" / "old.rules.yml").write_text("groups: []\n")
+    code, output = _slo("compile", "slos/telemetry.yaml")
+    assert code == 0, output
+    assert (in_tmp_cwd / "generated" / "prometheus" / "old.rules.yml").exists()
+    code, output = _slo("compile")
+    assert code == 0, output
+    assert "removed generated/prometheus/old.rules.yml" in output
+    assert _files(in_tmp_cwd) == before
