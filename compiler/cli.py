@@ -6,6 +6,7 @@ Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click'
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,10 +16,10 @@ from typing import Any, TypeVar
 import click
 
 from compiler import formats, pipeline, rule_test_runner, writer
-from compiler.diagnostics import Diagnostic, errors
+from compiler.diagnostics import Diagnostic, Severity, annotation, as_dict, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
-from compiler.model.service import SpecSet
+from compiler.load.schema_check import bundled_schema
 from compiler.outputs import Root
 from compiler.synthetic import promtool
 from compiler.synthetic.local_prometheus import PrometheusError
@@ -81,28 +82,82 @@ def _report(diagnostics: Sequence[Diagnostic], consequence: str) -> None:
     help="Also check the release gate's sign-off files in this directory (e.g. signoffs/): "
     "their fields, and that each is signed by its service's owner.",
 )
-def validate(paths: tuple[Path, ...], signoff_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: `file:line: field: message` on stderr; json: one document on stdout; github: "
+    "an annotation per problem at its file and line (GitHub Actions workflow commands).",
+)
+def validate(
+    paths: tuple[Path, ...], signoff_dir: Path | None, strict: bool, output_format: str
+) -> None:
     """Check spec files (default: slos/) and report every problem with its file and line."""
-    result = _compile(paths)
-    signoffs = _checked_signoffs(signoff_dir, result.specs) if signoff_dir else None
-    slos = len(result.specs.slos)
-    alerts = sum(len(slo.tiers) for slo in result.specs.slos)
-    signals = len(result.specs.signals)
-    environments = len(result.specs.environments)
-    click.echo(
-        f"ok: {len(result.files)} file(s), {len(result.specs.services)} service(s), "
-        f"{slos} SLO(s), {alerts} burn-rate alert(s)"
-        + (f", {signals} signal(s)" if signals else "")
-        + (f", {environments} environment(s)" if environments else "")
+    result = pipeline.compile_specs(list(paths) or [DEFAULT_SPECS])
+    diagnostics = list(result.diagnostics)
+    signoffs = None
+    if signoff_dir is not None and result.ok:
+        signoffs = load_signoffs(signoff_dir, result.specs)
+        diagnostics.extend(review(signoffs, result.specs))
+    failing = [d for d in diagnostics if strict or d.severity is Severity.ERROR]
+    summary = _validation_summary(result, signoffs) if not failing else None
+    if output_format == "json":
+        document = {
+            "ok": not failing,
+            "strict": strict,
+            "files": result.files,
+            "summary": summary,
+            "diagnostics": [as_dict(d) for d in diagnostics],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for diagnostic in diagnostics:
+            if output_format == "github":
+                click.echo(annotation(diagnostic, "slo validate"))
+            else:
+                click.echo(str(diagnostic), err=True)
+        if failing:
+            in_specs = len([d for d in failing if d in result.diagnostics])
+            count = in_specs or len(failing)
+            where = "; nothing written" if in_specs else " in sign-offs"
+            strictly = " (--strict: warnings count as errors)" if strict else ""
+            click.echo(f"{count} error{'s' if count != 1 else ''}{where}{strictly}", err=True)
+        else:
+            click.echo(f"ok: {summary}")
+    if failing:
+        sys.exit(1)
+
+
+def _validation_summary(result: pipeline.Compilation, signoffs: SignOffSet | None) -> str:
+    specs = result.specs
+    alerts = sum(len(slo.tiers) for slo in specs.slos)
+    return (
+        f"{len(result.files)} file(s), {len(specs.services)} service(s), "
+        f"{len(specs.slos)} SLO(s), {alerts} burn-rate alert(s)"
+        + (f", {len(specs.signals)} signal(s)" if specs.signals else "")
+        + (f", {len(specs.environments)} environment(s)" if specs.environments else "")
         + (f", {len(signoffs.signoffs)} sign-off(s)" if signoffs is not None else "")
     )
 
 
-def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
-    """The sign-offs in ``directory``; print every problem, exit 1 if there is an error."""
-    found = load_signoffs(directory, specs)
-    _report(review(found, specs), " in sign-offs")
-    return found
+SCHEMAS = {
+    "spec": "spec-v1.schema.json",
+    "routing": "routing-v1.schema.json",
+    "environment": "environment-v1.schema.json",
+    "signoff": "signoff-v1.schema.json",
+}
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(SCHEMAS)), default="spec")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a document kind (default: a service spec), self-contained,
+    for editors: e.g. `slo schema > slo-spec.schema.json`, then point the YAML language
+    server at it. Its $id is stable across releases of the same spec version."""
+    click.echo(json.dumps(bundled_schema(SCHEMAS[kind]), indent=2))
 
 
 @main.command(name="compile")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compiler.diagnostics import escape_data, escape_property
 from compiler.durations import Duration
 from compiler.gate.decision import (
     Episode,
@@ -23,7 +24,6 @@ from compiler.gate.decision import (
     signoff_problems,
     verdict_of,
 )
-from compiler.gate.report import escape_data, escape_property
 from compiler.gate.times import format_span, format_time, parse_rfc3339
 
 HOUR = 3600
