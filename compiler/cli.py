@@ -10,12 +10,13 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from compiler import formats, pipeline, rule_test_runner, writer
+from compiler import conventions, formats, pipeline, rule_test_runner, writer
 from compiler.diagnostics import Diagnostic, Severity, annotation, as_dict, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
@@ -309,34 +310,104 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 
 
 @main.command()
+@_paths
 @_directory("--generated", default=DEFAULT_OUT, help="Directory that holds tests/*.test.yml.")
 @click.option("--match", "match", help="Run only the scenarios whose name contains this text.")
+@click.option("--service", "services", multiple=True, help="Only this service's tests; repeatable.")
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="promtool runs at once (default: one per core)."
 )
-def test(generated: Path, match: str | None, jobs: int | None) -> None:
-    """Run promtool over the generated rule tests and report each SLO and drill."""
-    directory = generated / "tests"
-    found = rule_test_runner.collect(directory, match)
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="Run even when the rules or tests differ from what the specs compile to (to test "
+    "hand-edited rules).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "junit"]),
+    default="text",
+    show_default=True,
+    help="junit: a JUnit XML report on stdout (progress on stderr), for CI to show.",
+)
+def test(
+    paths: tuple[Path, ...],
+    generated: Path,
+    match: str | None,
+    services: tuple[str, ...],
+    jobs: int | None,
+    allow_stale: bool,
+    output_format: str,
+) -> None:
+    """Run promtool over the generated rule tests and report each SLO, signal and drill.
+
+    The rules and tests must be what the specs (PATH..., default slos/) compile to: after
+    editing a spec, run `slo compile` first.
+    """
+    echo = click.echo if output_format == "text" else partial(click.echo, err=True)
+    directory = generated / conventions.TESTS_DIR
+    if not allow_stale:
+        _refuse_stale(paths, generated)
+    found = rule_test_runner.collect(directory, match, services)
     if not found:
-        what = f"matching {match!r} " if match else ""
-        click.echo(f"no tests {what}found in {directory}: run `slo compile` first", err=True)
-        sys.exit(1)
+        _nothing_to_test(directory, match, services)
+    subjects = sorted({job.subject for job in found})
+    scenarios = sum(job.groups for job in found)
+    if match or services:
+        echo(f"selected {scenarios} scenario(s) of {len(subjects)}: {', '.join(subjects)}")
     started = time.monotonic()
     try:
-        passed, failed = rule_test_runner.report(
-            rule_test_runner.run(found, jobs), click.echo, root=Path.cwd()
+        outcomes = list(
+            rule_test_runner.report(rule_test_runner.run(found, jobs), echo, root=Path.cwd())
         )
     except promtool.PromtoolMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    scenarios = sum(job.groups for job in found)
-    click.echo(
-        f"{passed} passed, {failed} failed ({scenarios} scenarios, "
-        f"{time.monotonic() - started:.1f}s)"
+    seconds = time.monotonic() - started
+    failed = sum(not outcome.ok for outcome in outcomes)
+    echo(
+        f"{len(outcomes) - failed} passed, {failed} failed ({scenarios} scenarios, {seconds:.1f}s)"
     )
+    if output_format == "junit":
+        click.echo(rule_test_runner.junit(outcomes, seconds), nl=False)
     if failed:
         sys.exit(1)
+
+
+def _refuse_stale(paths: tuple[Path, ...], generated: Path) -> None:
+    """Exit 1, naming them, if the rules or tests are not what the specs compile to."""
+    if not paths and not DEFAULT_SPECS.is_dir():
+        return  # no specs here to hold them against (tests generated elsewhere)
+    result = _compile(paths)
+    stale = rule_test_runner.stale_files(result.specs, generated)
+    for path in stale:
+        click.echo(f"stale: {path}", err=True)
+    if stale:
+        click.echo(
+            "the rules and tests are not what the specs compile to: run `slo compile` "
+            "(or pass --allow-stale to test them as they are)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _nothing_to_test(directory: Path, match: str | None, services: tuple[str, ...]) -> None:
+    """Say why nothing was selected, and exit 1."""
+    files = rule_test_runner.test_files(directory)
+    if not files:
+        click.echo(f"no tests found in {directory}: run `slo compile` first", err=True)
+    elif services and not rule_test_runner.test_files(directory, services):
+        known = sorted({file.name.split(".", 1)[0] for file in files})
+        shown = ", ".join(services)
+        click.echo(f"no tests of {shown} in {directory} (services: {', '.join(known)})", err=True)
+    else:
+        subjects = sorted({job.subject for job in rule_test_runner.collect(directory)})
+        click.echo(
+            f"no scenario matches {match!r} in {directory} (subjects: {', '.join(subjects)})",
+            err=True,
+        )
+    sys.exit(1)
 
 
 @main.command()

@@ -31,11 +31,13 @@ def test_a_drill_passes_under_promtool_and_a_wrong_claim_fails(
     ):
         directory = tmp_path / name
         directory.mkdir()
-        result = pipeline.compile_specs([drill_spec(directory, text)])
+        spec = drill_spec(directory, text)
+        result = pipeline.compile_specs([spec])
         assert result.ok, result.diagnostics
         roots = {Root.GENERATED: directory / "generated", Root.DASHBOARDS: directory / "d"}
         writer.write(writer.plan(pipeline.outputs(result.specs), roots))
-        tested = slo_test("--generated", str(directory / "generated"), "--match", "drill ")
+        generated = str(directory / "generated")
+        tested = slo_test(str(spec), "--generated", generated, "--match", "drill ")
         assert (tested.exit_code == 0) is passes, tested.output
         assert ("PASS" if passes else "FAIL") + " drill tenant-outage" in tested.output
         if not passes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,13 +55,17 @@ def test_a_broken_factor_makes_the_generated_tests_fail(
     assert text.count(f"{fast} > 14.4") == 1
     rules.write_text(text.replace(f"{fast} > 14.4", f"{fast} > {factor}"))
     scope = "slo gate-reliability: tier 1h/5m"
-    broken = slo_test("--generated", str(generated), "--match", scope)
+    broken = slo_test("--generated", str(generated), "--match", scope, "--allow-stale")
     assert broken.exit_code == 1, broken.output
     assert "FAIL slo gate-reliability" in broken.output
     assert "exp:" in broken.output and "got:" in broken.output  # promtool's own diff
     # The unbroken rules pass the same scenarios.
     rules.write_text(text)
     assert slo_test("--generated", str(generated), "--match", scope).exit_code == 0
+    # Without --allow-stale, the edited rules are refused before anything runs.
+    rules.write_text(text.replace(f"{fast} > 14.4", f"{fast} > {factor}"))
+    refused = slo_test("--generated", str(generated), "--match", scope)
+    assert refused.exit_code == 1 and f"stale: {rules}" in refused.output, refused.output
 
 
 def test_every_sli_form_reaches_its_records(
@@ -138,6 +143,19 @@ def test_texts_with_value_templates_are_checked_through_alerts(
         for group in groups
         for test in group.get("promql_expr_test", [])
     )
-    tested = slo_test("--generated", str(tmp_path / "generated"))
+    tested = slo_test(str(spec_file), "--generated", str(tmp_path / "generated"))
     assert tested.exit_code == 0, tested.output
     assert "PASS slo jobs" in tested.output
+
+
+def test_one_service_with_a_junit_report(promtool_path: str) -> None:
+    result = slo_test(
+        "--service", "enforcement-gate", "--match", "gate-reliability", "--format", "junit"
+    )
+    assert result.exit_code == 0, result.output
+    assert "selected " in result.stderr and "slo gate-reliability" in result.stderr
+    suites = ET.fromstring(result.stdout)
+    cases = [(case.get("classname"), case.get("name")) for case in suites.iter("testcase")]
+    assert ("enforcement-gate", "slo gate-reliability") in cases
+    assert all(classname.startswith("enforcement-gate") for classname, _ in cases)
+    assert not list(suites.iter("failure"))

@@ -114,3 +114,21 @@ def test_a_manifest_without_owners_is_kept_by_a_partial_compile(in_tmp_cwd: Path
     assert code == 0, output
     assert "removed generated/prometheus/old.rules.yml" in output
     assert _files(in_tmp_cwd) == before
+
+
+def test_slo_test_refuses_outputs_older_than_the_specs(in_tmp_cwd: Path) -> None:
+    _project(in_tmp_cwd)
+    spec = in_tmp_cwd / "slos" / "enforcement-gate.yaml"
+    spec.write_text(spec.read_text().replace("objective: 99.9\n", "objective: 99.5\n", 1))
+    code, output = _slo("test")
+    assert code == 1
+    assert "stale: generated/prometheus/enforcement-gate.rules.yml" in output
+    assert "stale: generated/prometheus/agent-api.rules.yml" not in output
+    assert "run `slo compile`" in output
+
+
+def test_slo_test_names_the_services_it_knows(in_tmp_cwd: Path) -> None:
+    _project(in_tmp_cwd)
+    code, output = _slo("test", "--service", "checkout")
+    assert code == 1
+    assert "no tests of checkout in generated/tests (services: agent-api, control-plane" in output

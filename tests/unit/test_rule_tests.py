@@ -45,7 +45,7 @@ def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
 def test_slo_test_reports_what_matches_nothing(tmp_path: Path) -> None:
     result = slo_test("--match", "no such scenario")
     assert result.exit_code == 1
-    assert "no tests matching 'no such scenario' found" in result.output
+    assert "no scenario matches 'no such scenario' in generated/tests (subjects: " in result.output
 
 
 def _scenarios(specs: SpecSet) -> list[tuple[str, Scenario]]:
