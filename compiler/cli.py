@@ -7,6 +7,7 @@ Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click'
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,14 +18,17 @@ from typing import Any, TypeVar
 import click
 
 from compiler import conventions, formats, pipeline, rule_test_runner, writer
-from compiler.diagnostics import Diagnostic, Severity, annotation, as_dict, errors
+from compiler.diagnostics import Diagnostic, Severity, SpecError, annotation, as_dict, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
+from compiler.load import project
+from compiler.load.discovery import display_path
 from compiler.load.schema_check import bundled_schema
 from compiler.outputs import Root
 from compiler.synthetic import promtool
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
+from compiler.targets.prometheus.templating import TEMPLATES_ENV
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
@@ -49,13 +53,91 @@ def _directory(*names: str, default: Path, help: str) -> Callable[[_Command], _C
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="slo-compiler", prog_name="slo", message="%(prog)s %(version)s")
-def main() -> None:
-    """Compile SLO specs into Prometheus rules, tests, dashboards and configs."""
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The project file (default: the nearest slo.yaml in or above the working directory).",
+)
+@click.pass_context
+def main(context: click.Context, config_file: Path | None) -> None:
+    """Compile SLO specs into Prometheus rules, tests, dashboards and configs.
+
+    A project file, slo.yaml, holds what is per repository (docs/project.md); flags override
+    it.
+    """
+    settings = _load_project(config_file)
+    context.obj = settings
+    context.default_map = _defaults(settings)
+    if settings.templates is not None and TEMPLATES_ENV not in os.environ:
+        os.environ[TEMPLATES_ENV] = str(settings.templates)
+        context.call_on_close(lambda: os.environ.pop(TEMPLATES_ENV, None))
+
+
+def _load_project(config_file: Path | None) -> project.Project:
+    """The project file given, or the nearest one; the defaults without one. Exit 1 on an
+    invalid one, with every problem at its line."""
+    file = config_file or project.find(Path.cwd())
+    if file is None:
+        return project.defaults(Path.cwd())
+    try:
+        return project.load(file, display_path(file))
+    except SpecError as exc:
+        _report(exc.diagnostics, f" in the project file {display_path(file)}")
+        raise  # not reached: _report exits
+
+
+def _here(path: Path) -> Path:
+    """``path`` relative to the working directory (as people type and read paths)."""
+    return Path(os.path.relpath(path))
+
+
+def _defaults(settings: project.Project) -> dict[str, Any]:
+    """The project's settings as the commands' defaults (click's default_map)."""
+    labels = [f"{key}={value}" for key, value in sorted(settings.operator_labels.items())]
+    gate = {
+        "url": settings.gate.get("prometheus"),
+        "timeout": settings.gate.get("timeout"),
+        "bearer_token_env": settings.gate.get("bearer_token_env"),
+        "headers": settings.gate.get("headers"),
+        "ca_file": settings.gate.get("ca_file") and str(settings.root / settings.gate["ca_file"]),
+    }
+    if settings.file is not None:  # without one, the gate keeps its own defaults
+        gate["specs"] = [_here(path) for path in settings.specs]
+        gate["signoffs"] = _here(settings.signoffs) if settings.signoffs.is_dir() else None
+    return {
+        "compile": {
+            "out": _here(settings.generated),
+            "dashboards_dir": _here(settings.dashboards),
+            "rules_formats": settings.rule_formats,
+            "operator_namespace": settings.operator_namespace,
+            "operator_labels": labels,
+        },
+        "test": {"generated": _here(settings.generated)},
+        "gate": {name: value for name, value in gate.items() if value is not None},
+    }
+
+
+def _project() -> project.Project:
+    """The settings of the command being run."""
+    found = click.get_current_context().find_object(project.Project)
+    return found if found is not None else project.defaults(Path.cwd())
+
+
+def _spec_paths(paths: Sequence[Path]) -> list[Path]:
+    """The specs given, or the project's."""
+    return list(paths) or [_here(path) for path in _project().specs]
+
+
+def _root() -> Path | None:
+    """What spec files are named relative to: the project's directory, if it has a file."""
+    settings = _project()
+    return settings.root if settings.file is not None else None
 
 
 def _compile(paths: Sequence[Path]) -> pipeline.Compilation:
     """Compile and print every diagnostic; exit 1 if there is an error."""
-    return _checked(pipeline.compile_specs(list(paths) or [DEFAULT_SPECS]))
+    return _checked(pipeline.compile_specs(_spec_paths(paths), _root()))
 
 
 def _checked(result: pipeline.Compilation) -> pipeline.Compilation:
@@ -97,7 +179,7 @@ def validate(
     paths: tuple[Path, ...], signoff_dir: Path | None, strict: bool, output_format: str
 ) -> None:
     """Check spec files (default: slos/) and report every problem with its file and line."""
-    result = pipeline.compile_specs(list(paths) or [DEFAULT_SPECS])
+    result = pipeline.compile_specs(_spec_paths(paths), _root())
     diagnostics = list(result.diagnostics)
     signoffs = None
     if signoff_dir is not None and result.ok:
@@ -149,6 +231,7 @@ SCHEMAS = {
     "routing": "routing-v1.schema.json",
     "environment": "environment-v1.schema.json",
     "signoff": "signoff-v1.schema.json",
+    "project": "project-v1.schema.json",
 }
 
 
@@ -219,16 +302,16 @@ def compile_command(
     context = click.get_current_context()
     if _given(context, "out") and not _given(context, "dashboards_dir"):
         dashboards_dir = out / DEFAULT_DASHBOARDS.name
-    chosen = pipeline.scope(paths, [DEFAULT_SPECS])
-    result = _checked(pipeline.compile_specs(list(chosen.paths)))
+    chosen = pipeline.scope(paths, _spec_paths(()), _root())
+    result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
     planned = writer.plan(files, roots, chosen.only)
     if planned.left_alone:
         click.echo(
-            f"left alone (built from every spec of {DEFAULT_SPECS}/, so compiled with all of "
-            f"them): {', '.join(map(str, planned.left_alone))}",
+            "left alone (built from every spec, so compiled with all of them): "
+            f"{', '.join(map(str, planned.left_alone))}",
             err=True,
         )
     if check or diff:
@@ -377,7 +460,7 @@ def test(
 
 def _refuse_stale(paths: tuple[Path, ...], generated: Path) -> None:
     """Exit 1, naming them, if the rules or tests are not what the specs compile to."""
-    if not paths and not DEFAULT_SPECS.is_dir():
+    if not paths and not any(path.exists() for path in _project().specs):
         return  # no specs here to hold them against (tests generated elsewhere)
     result = _compile(paths)
     stale = rule_test_runner.stale_files(result.specs, generated)

@@ -10,6 +10,8 @@ from pathlib import Path
 from compiler.diagnostics import Diagnostic, Location
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+# The project file (compiler/load/project.py) sits among specs but is not one.
+PROJECT_FILE = "slo.yaml"
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
@@ -19,7 +21,11 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix in SPEC_SUFFIXES and p.is_file() and p.name != PROJECT_FILE
+                )
             )
         elif path.is_file():
             found.append(path)
@@ -32,9 +38,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return unique, problems
 
 
-def display_path(path: Path) -> str:
-    """A path as people see it in messages and headers: relative to the working directory."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as people see it in messages and headers: relative to ``root`` (the project's,
+    so that outputs are the same from any directory of it; default: the working directory)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.resolve().relative_to((root or Path.cwd()).resolve()).as_posix()
     except ValueError:
         return path.as_posix()

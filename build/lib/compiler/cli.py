@@ -6,19 +6,21 @@ Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click'
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from compiler import formats, pipeline, rule_test_runner, writer
-from compiler.diagnostics import Diagnostic, errors
+from compiler import conventions, formats, pipeline, rule_test_runner, writer
+from compiler.diagnostics import Diagnostic, Severity, annotation, as_dict, errors
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
-from compiler.model.service import SpecSet
+from compiler.load.schema_check import bundled_schema
 from compiler.outputs import Root
 from compiler.synthetic import promtool
 from compiler.synthetic.local_prometheus import PrometheusError
@@ -81,28 +83,82 @@ def _report(diagnostics: Sequence[Diagnostic], consequence: str) -> None:
     help="Also check the release gate's sign-off files in this directory (e.g. signoffs/): "
     "their fields, and that each is signed by its service's owner.",
 )
-def validate(paths: tuple[Path, ...], signoff_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: `file:line: field: message` on stderr; json: one document on stdout; github: "
+    "an annotation per problem at its file and line (GitHub Actions workflow commands).",
+)
+def validate(
+    paths: tuple[Path, ...], signoff_dir: Path | None, strict: bool, output_format: str
+) -> None:
     """Check spec files (default: slos/) and report every problem with its file and line."""
-    result = _compile(paths)
-    signoffs = _checked_signoffs(signoff_dir, result.specs) if signoff_dir else None
-    slos = len(result.specs.slos)
-    alerts = sum(len(slo.tiers) for slo in result.specs.slos)
-    signals = len(result.specs.signals)
-    environments = len(result.specs.environments)
-    click.echo(
-        f"ok: {len(result.files)} file(s), {len(result.specs.services)} service(s), "
-        f"{slos} SLO(s), {alerts} burn-rate alert(s)"
-        + (f", {signals} signal(s)" if signals else "")
-        + (f", {environments} environment(s)" if environments else "")
+    result = pipeline.compile_specs(list(paths) or [DEFAULT_SPECS])
+    diagnostics = list(result.diagnostics)
+    signoffs = None
+    if signoff_dir is not None and result.ok:
+        signoffs = load_signoffs(signoff_dir, result.specs)
+        diagnostics.extend(review(signoffs, result.specs))
+    failing = [d for d in diagnostics if strict or d.severity is Severity.ERROR]
+    summary = _validation_summary(result, signoffs) if not failing else None
+    if output_format == "json":
+        document = {
+            "ok": not failing,
+            "strict": strict,
+            "files": result.files,
+            "summary": summary,
+            "diagnostics": [as_dict(d) for d in diagnostics],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for diagnostic in diagnostics:
+            if output_format == "github":
+                click.echo(annotation(diagnostic, "slo validate"))
+            else:
+                click.echo(str(diagnostic), err=True)
+        if failing:
+            in_specs = len([d for d in failing if d in result.diagnostics])
+            count = in_specs or len(failing)
+            where = "; nothing written" if in_specs else " in sign-offs"
+            strictly = " (--strict: warnings count as errors)" if strict else ""
+            click.echo(f"{count} error{'s' if count != 1 else ''}{where}{strictly}", err=True)
+        else:
+            click.echo(f"ok: {summary}")
+    if failing:
+        sys.exit(1)
+
+
+def _validation_summary(result: pipeline.Compilation, signoffs: SignOffSet | None) -> str:
+    specs = result.specs
+    alerts = sum(len(slo.tiers) for slo in specs.slos)
+    return (
+        f"{len(result.files)} file(s), {len(specs.services)} service(s), "
+        f"{len(specs.slos)} SLO(s), {alerts} burn-rate alert(s)"
+        + (f", {len(specs.signals)} signal(s)" if specs.signals else "")
+        + (f", {len(specs.environments)} environment(s)" if specs.environments else "")
         + (f", {len(signoffs.signoffs)} sign-off(s)" if signoffs is not None else "")
     )
 
 
-def _checked_signoffs(directory: Path, specs: SpecSet) -> SignOffSet:
-    """The sign-offs in ``directory``; print every problem, exit 1 if there is an error."""
-    found = load_signoffs(directory, specs)
-    _report(review(found, specs), " in sign-offs")
-    return found
+SCHEMAS = {
+    "spec": "spec-v1.schema.json",
+    "routing": "routing-v1.schema.json",
+    "environment": "environment-v1.schema.json",
+    "signoff": "signoff-v1.schema.json",
+}
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(SCHEMAS)), default="spec")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a document kind (default: a service spec), self-contained,
+    for editors: e.g. `slo schema > slo-spec.schema.json`, then point the YAML language
+    server at it. Its $id is stable across releases of the same spec version."""
+    click.echo(json.dumps(bundled_schema(SCHEMAS[kind]), indent=2))
 
 
 @main.command(name="compile")
@@ -153,13 +209,28 @@ def compile_command(
     operator_namespace: str | None,
     operator_labels: tuple[str, ...],
 ) -> None:
-    """Compile specs (default: slos/) into generated files."""
+    """Compile specs (default: slos/) into generated files.
+
+    Given some specs of slos/, the whole set is checked, and only those specs' outputs are
+    written or removed. Given --out alone, every output goes under it (dashboards in
+    OUT/dashboards).
+    """
     operator = _operator_options(rules_formats, operator_namespace, operator_labels)
-    result = _compile(paths)
+    context = click.get_current_context()
+    if _given(context, "out") and not _given(context, "dashboards_dir"):
+        dashboards_dir = out / DEFAULT_DASHBOARDS.name
+    chosen = pipeline.scope(paths, [DEFAULT_SPECS])
+    result = _checked(pipeline.compile_specs(list(chosen.paths)))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
-    planned = writer.plan(files, roots)
+    planned = writer.plan(files, roots, chosen.only)
+    if planned.left_alone:
+        click.echo(
+            f"left alone (built from every spec of {DEFAULT_SPECS}/, so compiled with all of "
+            f"them): {', '.join(map(str, planned.left_alone))}",
+            err=True,
+        )
     if check or diff:
         report = writer.compare(planned)
         if diff:
@@ -182,6 +253,11 @@ def compile_command(
         f"{len(report.written)} written, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged"
     )
+
+
+def _given(context: click.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not its default)."""
+    return context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
 def _operator_options(
@@ -234,34 +310,104 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 
 
 @main.command()
+@_paths
 @_directory("--generated", default=DEFAULT_OUT, help="Directory that holds tests/*.test.yml.")
 @click.option("--match", "match", help="Run only the scenarios whose name contains this text.")
+@click.option("--service", "services", multiple=True, help="Only this service's tests; repeatable.")
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="promtool runs at once (default: one per core)."
 )
-def test(generated: Path, match: str | None, jobs: int | None) -> None:
-    """Run promtool over the generated rule tests and report each SLO and drill."""
-    directory = generated / "tests"
-    found = rule_test_runner.collect(directory, match)
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="Run even when the rules or tests differ from what the specs compile to (to test "
+    "hand-edited rules).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "junit"]),
+    default="text",
+    show_default=True,
+    help="junit: a JUnit XML report on stdout (progress on stderr), for CI to show.",
+)
+def test(
+    paths: tuple[Path, ...],
+    generated: Path,
+    match: str | None,
+    services: tuple[str, ...],
+    jobs: int | None,
+    allow_stale: bool,
+    output_format: str,
+) -> None:
+    """Run promtool over the generated rule tests and report each SLO, signal and drill.
+
+    The rules and tests must be what the specs (PATH..., default slos/) compile to: after
+    editing a spec, run `slo compile` first.
+    """
+    echo = click.echo if output_format == "text" else partial(click.echo, err=True)
+    directory = generated / conventions.TESTS_DIR
+    if not allow_stale:
+        _refuse_stale(paths, generated)
+    found = rule_test_runner.collect(directory, match, services)
     if not found:
-        what = f"matching {match!r} " if match else ""
-        click.echo(f"no tests {what}found in {directory}: run `slo compile` first", err=True)
-        sys.exit(1)
+        _nothing_to_test(directory, match, services)
+    subjects = sorted({job.subject for job in found})
+    scenarios = sum(job.groups for job in found)
+    if match or services:
+        echo(f"selected {scenarios} scenario(s) of {len(subjects)}: {', '.join(subjects)}")
     started = time.monotonic()
     try:
-        passed, failed = rule_test_runner.report(
-            rule_test_runner.run(found, jobs), click.echo, root=Path.cwd()
+        outcomes = list(
+            rule_test_runner.report(rule_test_runner.run(found, jobs), echo, root=Path.cwd())
         )
     except promtool.PromtoolMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    scenarios = sum(job.groups for job in found)
-    click.echo(
-        f"{passed} passed, {failed} failed ({scenarios} scenarios, "
-        f"{time.monotonic() - started:.1f}s)"
+    seconds = time.monotonic() - started
+    failed = sum(not outcome.ok for outcome in outcomes)
+    echo(
+        f"{len(outcomes) - failed} passed, {failed} failed ({scenarios} scenarios, {seconds:.1f}s)"
     )
+    if output_format == "junit":
+        click.echo(rule_test_runner.junit(outcomes, seconds), nl=False)
     if failed:
         sys.exit(1)
+
+
+def _refuse_stale(paths: tuple[Path, ...], generated: Path) -> None:
+    """Exit 1, naming them, if the rules or tests are not what the specs compile to."""
+    if not paths and not DEFAULT_SPECS.is_dir():
+        return  # no specs here to hold them against (tests generated elsewhere)
+    result = _compile(paths)
+    stale = rule_test_runner.stale_files(result.specs, generated)
+    for path in stale:
+        click.echo(f"stale: {path}", err=True)
+    if stale:
+        click.echo(
+            "the rules and tests are not what the specs compile to: run `slo compile` "
+            "(or pass --allow-stale to test them as they are)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _nothing_to_test(directory: Path, match: str | None, services: tuple[str, ...]) -> None:
+    """Say why nothing was selected, and exit 1."""
+    files = rule_test_runner.test_files(directory)
+    if not files:
+        click.echo(f"no tests found in {directory}: run `slo compile` first", err=True)
+    elif services and not rule_test_runner.test_files(directory, services):
+        known = sorted({file.name.split(".", 1)[0] for file in files})
+        shown = ", ".join(services)
+        click.echo(f"no tests of {shown} in {directory} (services: {', '.join(known)})", err=True)
+    else:
+        subjects = sorted({job.subject for job in rule_test_runner.collect(directory)})
+        click.echo(
+            f"no scenario matches {match!r} in {directory} (subjects: {', '.join(subjects)})",
+            err=True,
+        )
+    sys.exit(1)
 
 
 @main.command()

@@ -78,9 +78,13 @@ def rule_group_name(service: str, slo: str) -> str:
     return f"slo:{service}:{slo}"
 
 
+RULES_DIR = "prometheus"
+TESTS_DIR = "tests"
+
+
 def rules_path(service: str) -> str:
     """Rule file of one service, relative to the output directory."""
-    return f"prometheus/{service}.rules.yml"
+    return f"{RULES_DIR}/{service}.rules.yml"
 
 
 def otel_config_path(environment: str) -> str:
@@ -92,8 +96,8 @@ def tests_path(service: str, interval: Duration | None = None) -> str:
     """Rule tests of one service, relative to the output directory: those evaluated every
     minute, or every ``interval`` (``tests/<service>.every-5m.test.yml``)."""
     if interval is None or interval.seconds == 60:
-        return f"tests/{service}.test.yml"
-    return f"tests/{service}.every-{interval}.test.yml"
+        return f"{TESTS_DIR}/{service}.test.yml"
+    return f"{TESTS_DIR}/{service}.every-{interval}.test.yml"
 
 
 def prometheus_rule_path(service: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Severity(Enum):
@@ -63,3 +64,47 @@ class SpecError(Exception):
 def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Only the diagnostics that stop compilation."""
     return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    """A diagnostic as JSON-ready data (line 0: unknown)."""
+    location = diagnostic.location
+    return {
+        "file": location.file,
+        "line": location.line,
+        "field": location.path,
+        "severity": diagnostic.severity.value,
+        "message": diagnostic.message,
+    }
+
+
+def annotation(diagnostic: Diagnostic, tool: str) -> str:
+    """A diagnostic as a GitHub Actions workflow command: an annotation at its file and line."""
+    location = diagnostic.location
+    return workflow_command(
+        diagnostic.severity.value,
+        diagnostic.message,
+        file=location.file,
+        line=location.line or None,
+        title=f"{tool}: {location.path or 'file'}",
+    )
+
+
+def workflow_command(kind: str, message: str, **properties: str | int | None) -> str:
+    """``::kind prop=value,...::message`` with the runner's escaping (no property: left out)."""
+    props = ",".join(
+        f"{name}={escape_property(str(value))}"
+        for name, value in properties.items()
+        if value is not None
+    )
+    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the runner expects."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (also ``:`` and ``,`` are escaped)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

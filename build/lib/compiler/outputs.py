@@ -25,6 +25,9 @@ class OutputFile:
     # YAML: an object ``data`` holds more than once is written once (&id001) and referenced
     # (*id001) after; for outputs that repeat large values, such as expected alerts.
     share_repeated: bool = False
+    # The spec file(s) the output is compiled from (ServiceSpec.source); None for outputs
+    # built from the whole set of specs (the overview, Alertmanager, collector configs).
+    source: str | None = None
 
 
 def generated_header(source: str) -> str:

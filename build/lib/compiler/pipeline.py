@@ -60,12 +60,41 @@ class Compilation:
         return not errors(self.diagnostics)
 
 
-def compile_specs(paths: Sequence[Path]) -> Compilation:
-    """Load, validate and model every spec under ``paths``."""
-    return compile_documents(paths)[0]
+@dataclass(frozen=True)
+class Scope:
+    """What a command compiles, and whose outputs it may write and remove."""
+
+    paths: tuple[Path, ...]  # the specs compiled (checked together, as one set)
+    # The spec files (as shown in messages) whose outputs are written, when they are some of
+    # the set; None: every output, including those built from the whole set.
+    only: frozenset[str] | None = None
 
 
-def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document]]:
+def scope(
+    given: Sequence[Path], configured: Sequence[Path], root: Path | None = None
+) -> Scope:
+    """Compile ``given`` (default: the ``configured`` set). Some specs of the configured set
+    are compiled with the whole set, so that every check sees what it depends on, but only
+    their own outputs are touched; paths outside the set are a set of their own."""
+    if not given:
+        return Scope(tuple(configured))
+    wanted = {path.resolve() for path in discover(given)[0]}
+    known = {path.resolve() for path in discover(configured)[0]}
+    if wanted and wanted < known:
+        shown = frozenset(display_path(p, root) for p in discover(given)[0])
+        return Scope(tuple(configured), shown)
+    return Scope(tuple(given))
+
+
+def compile_specs(paths: Sequence[Path], root: Path | None = None) -> Compilation:
+    """Load, validate and model every spec under ``paths`` (named relative to ``root``, by
+    default the working directory, in messages and outputs)."""
+    return compile_documents(paths, root)[0]
+
+
+def compile_documents(
+    paths: Sequence[Path], root: Path | None = None
+) -> tuple[Compilation, list[Document]]:
     """:func:`compile_specs`, also returning the native documents it built the model from
     (foreign ones converted: see compiler.formats)."""
     result = Compilation()
@@ -73,7 +102,7 @@ def compile_documents(paths: Sequence[Path]) -> tuple[Compilation, list[Document
     result.diagnostics.extend(problems)
     loaded: list[Document] = []
     for path in files:
-        name = display_path(path)
+        name = display_path(path, root)
         result.files.append(name)
         try:
             documents = load_file(path, name)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,10 @@ from typing import Any
 
 import yaml
 
-from compiler import writer
+from compiler import conventions, pipeline, writer
 from compiler.durations import Duration
+from compiler.model.service import SpecSet
+from compiler.outputs import Root
 from compiler.synthetic import promtool
 from compiler.targets.rule_tests.promtool_files import SUBJECT_SEPARATOR
 
@@ -64,11 +67,21 @@ def subject_of(group_name: str) -> str:
     return head if separator else group_name
 
 
-def collect(directory: Path, match: str | None = None) -> list[Job]:
-    """Jobs for every test file in ``directory``: one per subject, groups whose name contains
-    ``match`` only (all when None), rule files made absolute."""
+def test_files(directory: Path, services: Collection[str] = ()) -> list[Path]:
+    """The generated test files in ``directory`` (those of ``services`` only, if given)."""
+    return [
+        file
+        for file in sorted(directory.glob(f"*{TEST_SUFFIX}"))
+        if not services or file.name.split(".", 1)[0] in services
+    ]
+
+
+def collect(directory: Path, match: str | None = None, services: Collection[str] = ()) -> list[Job]:
+    """Jobs for every test file in ``directory`` (of ``services`` only, if given): one per
+    subject, groups whose name contains ``match`` only (all when None), rule files made
+    absolute."""
     jobs = []
-    for file in sorted(directory.glob(f"*{TEST_SUFFIX}")):
+    for file in test_files(directory, services):
         document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         rule_files = [
             str((file.parent / path).resolve()) for path in document.get("rule_files", [])
@@ -81,6 +94,59 @@ def collect(directory: Path, match: str | None = None) -> list[Job]:
         for subject, groups in by_subject.items():
             jobs.append(Job(file, subject, {**document, "rule_files": rule_files, "tests": groups}))
     return jobs
+
+
+def stale_files(specs: SpecSet, generated: Path) -> list[Path]:
+    """Rule and test files under ``generated`` that are not what ``specs`` compile to: they
+    differ, are missing, or are tests the specs no longer produce."""
+    wanted = {
+        generated / output.path: writer.serialize(output)
+        for output in pipeline.outputs(specs)
+        if output.root is Root.GENERATED
+        and output.path.startswith((f"{conventions.RULES_DIR}/", f"{conventions.TESTS_DIR}/"))
+    }
+    differing = [path for path, data in wanted.items() if _read(path) != data]
+    extra = [p for p in test_files(generated / conventions.TESTS_DIR) if p not in wanted]
+    return sorted([*differing, *extra])
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def junit(outcomes: Sequence[Outcome], seconds: float) -> str:
+    """A JUnit XML report: one test case per subject (SLO, signal, drill), grouped by file;
+    a failure carries promtool's own output."""
+    suites = ET.Element("testsuites", name="slo test", time=f"{seconds:.1f}")
+    by_file: dict[Path, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_file.setdefault(outcome.job.file, []).append(outcome)
+    for file in sorted(by_file):
+        cases = sorted(by_file[file], key=lambda o: o.job.subject)
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=file.name,
+            tests=str(len(cases)),
+            failures=str(sum(not o.ok for o in cases)),
+            time=f"{sum(o.seconds for o in cases):.1f}",
+        )
+        for outcome in cases:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=file.name.removesuffix(TEST_SUFFIX),
+                name=outcome.job.subject,
+                time=f"{outcome.seconds:.1f}",
+            )
+            if not outcome.ok:
+                failure = ET.SubElement(case, "failure", message="promtool test rules failed")
+                failure.text = outcome.output
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def run(jobs: Sequence[Job], workers: int | None = None) -> Iterator[Outcome]:
@@ -108,9 +174,8 @@ def _run_one(job: Job, path: Path) -> Outcome:
 
 def report(
     outcomes: Iterator[Outcome], echo: Callable[[str], None], root: Path | None = None
-) -> tuple[int, int]:
-    """Print each outcome (promtool's own output when it failed); return (passed, failed)."""
-    passed = failed = 0
+) -> Iterator[Outcome]:
+    """Print each outcome as it comes (promtool's own output when it failed), passing it on."""
     for outcome in outcomes:
         job = outcome.job
         shown = job.file.relative_to(root) if root and job.file.is_relative_to(root) else job.file
@@ -119,12 +184,9 @@ def report(
             f"{verdict} {job.subject} ({shown}: {job.groups} scenario"
             f"{'s' if job.groups != 1 else ''}, {outcome.seconds:.1f}s)"
         )
-        if outcome.ok:
-            passed += 1
-        else:
-            failed += 1
+        if not outcome.ok:
             echo(outcome.output.rstrip())
-    return passed, failed
+        yield outcome
 
 
 def _last_check(group: dict[str, Any]) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import writer
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, annotation, workflow_command
 from compiler.gate.decision import Reason, Verdict
 from compiler.gate.evidence import SloResult
 from compiler.gate.times import format_time
@@ -216,25 +216,6 @@ def junit(report: GateReport) -> str:
 # -- GitHub Actions ------------------------------------------------------------------
 
 
-def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as the runner expects."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (also ``:`` and ``,`` are escaped)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _command(kind: str, message: str, **properties: str | int | None) -> str:
-    props = ",".join(
-        f"{name}={escape_property(str(value))}"
-        for name, value in properties.items()
-        if value is not None
-    )
-    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
-
-
 def github_annotations(report: GateReport) -> str:
     """``::error`` workflow commands: one per SLO that did not pass, one per problem."""
     lines = []
@@ -242,7 +223,7 @@ def github_annotations(report: GateReport) -> str:
         if result.verdict is Verdict.PASS:
             continue
         lines.append(
-            _command(
+            workflow_command(
                 "error",
                 result_message(result),
                 file=result.source,
@@ -250,16 +231,7 @@ def github_annotations(report: GateReport) -> str:
                 title=f"slo gate {result.verdict.value}: {result.service}/{result.slo}",
             )
         )
-    for problem in report.problems:
-        lines.append(
-            _command(
-                "error" if problem.severity is Severity.ERROR else "warning",
-                problem.message,
-                file=problem.location.file,
-                line=problem.location.line or None,
-                title=f"slo gate: {problem.location.path or 'file'}",
-            )
-        )
+    lines.extend(annotation(problem, "slo gate") for problem in report.problems)
     lines.append(report.headline)
     return "\n".join(lines) + "\n"
 

@@ -32,9 +32,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return unique, problems
 
 
-def display_path(path: Path) -> str:
-    """A path as people see it in messages and headers: relative to the working directory."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as people see it in messages and headers: relative to ``root`` (the project's,
+    so that outputs are the same from any directory of it; default: the working directory)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.resolve().relative_to((root or Path.cwd()).resolve()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -46,6 +46,41 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+def bundled_schema(name: str) -> dict[str, Any]:
+    """The shipped schema ``name`` as one self-contained document, for editors and other
+    tools: every schema it refers to is embedded under ``$defs`` with its own ``$id`` (JSON
+    Schema 2020-12 bundling), so its references resolve without fetching anything."""
+    root = load_schema(name)
+    embedded: dict[str, Any] = {}
+    pending = _referenced_files(root)
+    while pending:
+        file = pending.pop()
+        if file in embedded or file == name:
+            continue
+        embedded[file] = load_schema(file)
+        pending |= _referenced_files(embedded[file])
+    if not embedded:
+        return root
+    defs = {**root.get("$defs", {}), **{f: embedded[f] for f in sorted(embedded)}}
+    return {**root, "$defs": defs}
+
+
+def _referenced_files(schema: Any) -> set[str]:
+    """The sibling schema files ``schema`` refers to (``common-v1.schema.json#/...``)."""
+    if isinstance(schema, dict):
+        found = {
+            ref.split("#", 1)[0]
+            for key, ref in schema.items()
+            if key == "$ref" and isinstance(ref, str) and not ref.startswith("#")
+        }
+        for value in schema.values():
+            found |= _referenced_files(value)
+        return found
+    if isinstance(schema, list):
+        return set().union(*(_referenced_files(item) for item in schema))
+    return set()
+
+
 @cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """A validator for the shipped schema ``name`` that resolves the sibling files."""

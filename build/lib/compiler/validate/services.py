@@ -150,6 +150,16 @@ def _slo(
     check: Checker, catalog: Catalog, service: Service, raw: dict[str, Any], path: PathKey
 ) -> SLO | None:
     objective = to_decimal(raw["objective"])
+    if objective < 1:
+        # OpenSLO and slo-generator write 0.999; here that would be a 0.999 % objective,
+        # which never alerts in practice.
+        shown = burn_rate.format_number(objective)
+        check.error(
+            (*path, "objective"),
+            f"{shown} is {shown} %; write {burn_rate.format_number(objective * 100)} "
+            "(objectives are percentages)",
+        )
+        return None
     period = parse_duration(check, (*path, "period"), raw.get("period")) or burn_rate.DEFAULT_PERIOD
     if period < conventions.PERIOD_TILE:
         check.error((*path, "period"), f"a period must be at least {conventions.PERIOD_TILE}")

@@ -19,16 +19,16 @@ from compiler.targets.grafana.service_dashboard import service_dashboard
 
 def dashboard_files(specs: SpecSet) -> list[OutputFile]:
     """Every dashboard, and the provisioning file when there is any."""
-    boards: list[dict[str, Any]] = []
+    boards: list[tuple[dict[str, Any], str | None]] = []  # with the spec each is built from
     if specs.slos:
-        boards.append(overview_dashboard(specs))
+        boards.append((overview_dashboard(specs), None))
     for spec in specs.services:
         if spec.slos:
-            boards.append(service_dashboard(spec))
-        boards.extend(declared_dashboard(spec, declared) for declared in spec.dashboards)
+            boards.append((service_dashboard(spec), spec.source))
+        boards.extend((declared_dashboard(spec, d), spec.source) for d in spec.dashboards)
     files = [
-        OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS)
-        for board in boards
+        OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS, source=source)
+        for board, source in boards
     ]
     if files:
         files.append(

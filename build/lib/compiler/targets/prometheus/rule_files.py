@@ -18,6 +18,7 @@ def rule_files(specs: SpecSet) -> list[OutputFile]:
             conventions.rules_path(spec.service.name),
             service_rules(spec),
             header=generated_header(spec.source),
+            source=spec.source,
         )
         for spec in specs.services
     ]

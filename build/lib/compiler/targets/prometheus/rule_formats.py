@@ -80,6 +80,7 @@ def prometheus_rules(specs: SpecSet, options: OperatorOptions) -> list[OutputFil
                 conventions.prometheus_rule_path(name),
                 document,
                 header=generated_header(spec.source),
+                source=spec.source,
             )
         )
     return files
@@ -92,6 +93,7 @@ def ruler_namespaces(specs: SpecSet) -> list[OutputFile]:
             conventions.ruler_namespace_path(spec.service.name),
             {"namespace": spec.service.name, **service_rules(spec)},
             header=generated_header(spec.source),
+            source=spec.source,
         )
         for spec in specs.services
     ]

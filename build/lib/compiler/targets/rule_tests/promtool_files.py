@@ -85,6 +85,7 @@ def test_files(specs: SpecSet) -> list[OutputFile]:
                     },
                     header=header,
                     share_repeated=True,
+                    source=spec.source,
                 )
             )
     return files
