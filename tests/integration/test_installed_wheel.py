@@ -21,7 +21,15 @@ from tests.support.paths import GENERATED, ROOT, SLOS
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin directory of a new virtualenv with the wheel built from this checkout."""
     work = tmp_path_factory.mktemp("wheel")
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(ROOT)]
+    # Built from a copy of what the wheel is made of: setuptools leaves build/ in the tree it
+    # builds, and the checkout is not to be touched.
+    source = work / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("compiler", "templates"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(source)]
     subprocess.run(build, check=True, capture_output=True)
     (wheel,) = work.glob("slo_compiler-*.whl")
     venv = work / "venv"

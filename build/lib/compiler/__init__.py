@@ -1,1 +1,0 @@
-"""slo-compiler: declarative SLO specs compiled into rules, tests, dashboards and gates."""
