@@ -67,13 +67,13 @@ def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
-    """A diagnostic as JSON-ready data (line 0: unknown)."""
+    """A diagnostic as JSON-ready data (null for a line or field that is not known)."""
     location = diagnostic.location
     return {
-        "file": location.file,
-        "line": location.line,
-        "field": location.path,
         "severity": diagnostic.severity.value,
+        "file": location.file,
+        "line": location.line or None,
+        "field": location.path or None,
         "message": diagnostic.message,
     }
 

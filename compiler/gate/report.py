@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import writer
-from compiler.diagnostics import Diagnostic, annotation, workflow_command
+from compiler.diagnostics import Diagnostic, annotation, as_dict, workflow_command
 from compiler.gate.decision import Reason, Verdict
 from compiler.gate.evidence import SloResult
 from compiler.gate.times import format_time
@@ -100,7 +100,7 @@ def json_data(report: GateReport) -> dict[str, Any]:
         "evaluated_at": _time(report.evaluated_at),
         "counts": report.counts,
         "slos": [_result_data(result) for result in report.results],
-        "problems": [_problem_data(problem) for problem in report.problems],
+        "problems": [as_dict(problem) for problem in report.problems],
     }
 
 
@@ -157,16 +157,6 @@ def _result_data(result: SloResult) -> dict[str, Any]:
                 {**alert, "since": _time(alert["since"])} for alert in evidence.alerts_now
             ],
         },
-    }
-
-
-def _problem_data(problem: Diagnostic) -> dict[str, Any]:
-    return {
-        "severity": problem.severity.value,
-        "file": problem.location.file,
-        "line": problem.location.line or None,
-        "field": problem.location.path or None,
-        "message": problem.message,
     }
 
 

@@ -53,10 +53,10 @@ def test_json_report(tmp_path: Path) -> None:
     assert code == 1 and report["ok"] is False and report["summary"] is None
     (problem,) = report["diagnostics"]
     assert problem == {
+        "severity": "error",
         "file": f"{bad}",
         "line": 13,
         "field": "slos[0].objective",
-        "severity": "error",
         "message": "100 is not below 100",
     }
     code, out, _ = _slo("validate", "--format", "json", str(SLOS))
