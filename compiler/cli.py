@@ -302,12 +302,22 @@ def compile_command(
     context = click.get_current_context()
     if _given(context, "out") and not _given(context, "dashboards_dir"):
         dashboards_dir = out / DEFAULT_DASHBOARDS.name
+    if out.resolve() == dashboards_dir.resolve():
+        raise click.UsageError("--out and --dashboards name one directory: give each its own")
     chosen = pipeline.scope(paths, _spec_paths(()), _root())
     result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
-    planned = writer.plan(files, roots, chosen.only)
+    try:
+        _write_or_check(writer.plan(files, roots, chosen.only), check, diff)
+    except writer.WriteError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+def _write_or_check(planned: writer.Plan, check: bool, diff: bool) -> None:
+    """Write ``planned`` (or, with --check or --diff, say what writing it would change)."""
     if planned.left_alone:
         click.echo(
             "left alone (built from every spec, so compiled with all of them): "
@@ -386,7 +396,11 @@ def convert(paths: tuple[Path, ...], out: Path, force: bool) -> None:
             click.echo(f"exists: {path}", err=True)
         click.echo("nothing written: use --force to overwrite", err=True)
         sys.exit(1)
-    report = writer.write(planned)
+    try:
+        report = writer.write(planned)
+    except writer.WriteError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     for path in report.written:
         click.echo(f"wrote {path}")
     click.echo(f"{len(files)} spec(s) converted, {report.unchanged} unchanged")

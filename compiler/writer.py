@@ -161,21 +161,43 @@ def _manifest(owners: Mapping[str, str]) -> bytes:
 
 def read_manifest(directory: Path) -> dict[str, str | None]:
     """The files an earlier run generated in ``directory``, with the spec that owns each
-    (None where the manifest does not say); never a path outside ``directory``."""
+    (None where the manifest does not say).
+
+    Raises :class:`WriteError` for an entry that is not a plain path inside ``directory``
+    (absolute, with ``..``, or through a symbolic link): a manifest never makes the compiler
+    touch anything outside its root.
+    """
+    manifest = directory / MANIFEST
     try:
-        text = (directory / MANIFEST).read_text(encoding="utf-8")
+        text = manifest.read_text(encoding="utf-8")
     except OSError:
         return {}
     found: dict[str, str | None] = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         name, _, owner = line.partition("\t")
         name = name.strip()
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            continue  # a manifest never makes the compiler touch anything outside its root
+        if not _inside(directory, name):
+            raise WriteError(
+                f"{manifest}:{number}: {name!r} is not a file inside {directory} (absolute, "
+                "'..' or a symbolic link): remove the line; nothing was written or removed"
+            )
         found[name] = owner.strip() or None
     return found
+
+
+def _inside(directory: Path, name: str) -> bool:
+    """Whether ``name`` names a path under ``directory`` without leaving it on the way."""
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        return False
+    here = directory
+    for part in relative.parts:
+        here = here / part
+        if here.is_symlink():
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -224,22 +246,43 @@ def _lines(data: bytes | None) -> list[str]:
     return lines
 
 
+class WriteError(Exception):
+    """Outputs that cannot be written (nothing was: every temporary file is removed)."""
+
+
 def write(planned: Plan) -> Report:
-    """Write every changed file atomically: all temporary files first, then rename them."""
+    """Write every changed file atomically: all temporary files first, then rename them.
+
+    Raises :class:`WriteError` when a file cannot be written (a directory in its place, a
+    read-only directory); then nothing is changed.
+    """
     report = compare(planned)
+    for target in report.written:
+        if target.is_dir() and not target.is_symlink():
+            raise WriteError(f"cannot write {target}: a directory is in its place; nothing written")
     temporaries: list[tuple[Path, Path]] = []
+    created: list[Path] = []  # directories made for the outputs, removed again on failure
     try:
         for target in report.written:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+            for directory in reversed(missing):
+                directory.mkdir()
+                created.append(directory)
             handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             temporaries.append((Path(name), target))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(planned.files[target])
                 stream.flush()
                 os.fsync(stream.fileno())
-    except BaseException:
+    except BaseException as exc:
         for temporary, _ in temporaries:
             temporary.unlink(missing_ok=True)
+        for directory in reversed(created):
+            directory.rmdir()
+        if isinstance(exc, OSError):
+            where = exc.filename or "the outputs"
+            why = exc.strerror or str(exc)
+            raise WriteError(f"cannot write {where}: {why}; nothing written") from exc
         raise
     for temporary, target in temporaries:
         os.chmod(temporary, 0o644)

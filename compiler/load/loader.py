@@ -8,6 +8,7 @@ and nothing but :class:`~compiler.diagnostics.SpecError` escapes on any input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ PathKey = tuple[str | int, ...]
 
 # A spec is small; anything this large is an alias bomb or not a spec at all.
 _MAX_NODES = 2_000_000
+# Specs nest a few levels; libyaml composes nested collections recursively in C, where a
+# deep enough document crashes the process instead of raising.
+MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -74,6 +78,7 @@ def load_file(path: Path, display_name: str | None = None) -> list[Document]:
 
 def load_text(text: str, file: str) -> list[Document]:
     """Parse YAML text into documents; empty documents are dropped."""
+    _check_depth(text, file)
     loader = _Loader(text)
     documents: list[Document] = []
     try:
@@ -94,6 +99,10 @@ def load_text(text: str, file: str) -> list[Document]:
         line = mark.line + 1 if mark else 0
         message = " ".join(p for p in (exc.context, exc.problem) if p)
         raise SpecError([Diagnostic(Location(file, line), f"invalid YAML: {message}")]) from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at a position
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        message = f"invalid YAML: character {exc.character!r} is not allowed ({exc.reason})"
+        raise SpecError([Diagnostic(Location(file, line), message)]) from exc
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(Location(file), f"invalid YAML: {exc}")]) from exc
     except RecursionError as exc:
@@ -101,6 +110,24 @@ def load_text(text: str, file: str) -> list[Document]:
     finally:
         loader.dispose()
     return documents
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse collections nested deeper than :data:`MAX_DEPTH`, from the parser's events
+    (which libyaml produces without recursing), before anything is composed."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
+                    raise SpecError([Diagnostic(Location(file, line), message)])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # composing reports it, with its line
 
 
 class _Walker:
@@ -136,12 +163,18 @@ class _Walker:
 
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         try:
-            return self._constructor.construct_object(node, deep=True)
+            value = self._constructor.construct_object(node, deep=True)
         except Exception as exc:  # PyYAML's constructors raise many types
             # e.g. an explicit !!int tag on text that is not a number, or an impossible date:
             # whatever PyYAML throws while converting a scalar means the value is invalid.
             self._problem(node, path, f"invalid value {node.value!r}: {exc}")
             return node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            # .nan and .inf pass every numeric comparison a schema makes, and no field of a
+            # spec means them.
+            self._problem(node, path, f"{node.value} is not a number this field can hold")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}

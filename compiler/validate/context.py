@@ -109,15 +109,24 @@ def pipeline_name(telemetry: str | None) -> str | None:
     return None if telemetry in (None, conventions.DIRECT_TELEMETRY) else telemetry
 
 
+# No duration in a spec is longer (the longest period a Prometheus commonly keeps); longer
+# ones only make rule tests and histories that never end.
+MAX_DURATION = Duration.parse("400d")
+
+
 def parse_duration(check: Checker, path: PathKey, text: str | None) -> Duration | None:
     """A duration field, or None (reporting the problem) if it is not one."""
     if text is None:
         return None
     try:
-        return Duration.parse(text)
+        duration = Duration.parse(text)
     except ValueError as exc:
         check.error(path, str(exc))
         return None
+    if duration > MAX_DURATION:
+        check.error(path, f"{text} is longer than {MAX_DURATION}, the longest a spec takes")
+        return None
+    return duration
 
 
 def parse_events(

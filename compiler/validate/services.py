@@ -345,7 +345,7 @@ def _tiers(
                 long_window=long_window,
                 short_window=short_window,
                 burn_factor=factor,
-                for_=parse_duration(check, (*tier_path, "for"), raw.get("for")),
+                for_=_hold(check, (*tier_path, "for"), raw.get("for"), long_window),
                 min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
                 min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
                 runbook_url=runbook_url(
@@ -360,6 +360,18 @@ def _tiers(
             )
         )
     return tuple(tiers)
+
+
+def _hold(
+    check: Checker, path: PathKey, text: str | None, long_window: Duration
+) -> Duration | None:
+    """A tier's ``for``: no longer than its long window (the burn it waits for would have
+    left the window by then)."""
+    hold = parse_duration(check, path, text)
+    if hold is not None and hold > long_window:
+        check.error(path, f"for: {hold} is longer than the long window {long_window}")
+        return None
+    return hold
 
 
 def _factor(

@@ -93,10 +93,12 @@ def test_a_manifest_never_reaches_outside_its_directory(in_tmp_cwd: Path) -> Non
     victim = in_tmp_cwd / "precious.txt"
     victim.write_text("keep me")
     manifest = in_tmp_cwd / "generated" / MANIFEST
-    manifest.write_text(manifest.read_text() + f"../precious.txt\t*\n{victim}\t*\n")
-    code, output = _slo("compile")
-    assert code == 0, output
-    assert victim.read_text() == "keep me"
+    for line in ("../precious.txt\t*\n", f"{victim}\t*\n"):
+        manifest.write_text(line)
+        code, output = _slo("compile")
+        assert code == 1 and "is not a file inside generated" in output, output
+        assert "nothing was written or removed" in output
+        assert victim.read_text() == "keep me"
 
 
 def test_a_manifest_without_owners_is_kept_by_a_partial_compile(in_tmp_cwd: Path) -> None:

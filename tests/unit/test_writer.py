@@ -48,7 +48,7 @@ def test_a_failed_write_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
     changed = [OutputFile("sub/a.yml", {"name": "A"}), OutputFile("sub/b.yml", {"name": "B"})]
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(writer.WriteError, match="disk full; nothing written"):
         writer.write(writer.plan(changed, roots))
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before  # neither file replaced, no temporary files left

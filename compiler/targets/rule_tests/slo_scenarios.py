@@ -260,7 +260,7 @@ class _Planner:
             alert_checks=checks,
         )
 
-    def _outage(self, attempt: int) -> Scenario:
+    def _outage(self, attempt: int) -> Scenario | None:
         n = self.volume
         # Error-free history: the least a slow tier's long window holds against the burst.
         healthy = attempt
@@ -282,12 +282,18 @@ class _Planner:
                     found[tier] = fired - history
             return found
 
-        def earliest(firings: dict[int, int]) -> tuple[int, frozenset[int]]:
+        def earliest(firings: dict[int, int]) -> tuple[int, frozenset[int]] | None:
+            if not firings:
+                return None
             first = min(firings.values())
             return first, frozenset(t for t, m in firings.items() if m == first)
 
         # The order the math gives with every window full of history ...
         expected = earliest(first_firings(_ceil(longest + self.base, step)))
+        if expected is None:
+            # No tier fires within the day a total outage is followed (an objective so low
+            # that its one tier needs more of its window in errors): nothing to show here.
+            return None
         # ... shown with as little history as it takes (long windows over a short history
         # weigh a burst more, so a slow tier could otherwise fire first).
         candidates = [

@@ -1,0 +1,145 @@
+"""Hostile input: every spec in tests/hostile/ is refused with its file and line, without a
+traceback and without writing anything; and no mutation of a valid spec, however odd, gets
+anything but our own diagnostics out of the loader and the checks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compiler import pipeline
+from compiler.cli import main
+from compiler.load.discovery import display_path
+from tests.support.paths import ROOT
+from tests.support.specs import SERVICE_SPEC
+
+CORPUS = sorted((ROOT / "tests" / "hostile").glob("*.yaml"))
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(CORPUS) >= 18
+
+
+@pytest.mark.parametrize("spec", CORPUS, ids=[path.stem for path in CORPUS])
+@pytest.mark.parametrize("command", ["validate", "compile"])
+def test_every_hostile_spec_is_refused(spec: Path, command: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = [command, str(spec)] + (["--out", str(out)] if command == "compile" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.output
+    assert re.search(rf"{re.escape(display_path(spec))}:\d+: ", result.output), result.output
+    assert not out.exists()
+
+
+def test_a_directory_where_an_output_goes_is_an_error_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SERVICE_SPEC)
+    out = tmp_path / "out"
+    (out / "prometheus" / "checkout.rules.yml").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "a directory is in its place; nothing written" in result.output
+    assert [p.name for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_a_file_where_an_output_directory_goes_is_an_error(tmp_path: Path) -> None:
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SERVICE_SPEC)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "prometheus").write_text("not a directory")
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(out)])
+    assert result.exit_code == 1 and "cannot write" in result.output, result.output
+    assert "nothing written" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in out.rglob("*")) == ["prometheus"]
+
+
+def test_one_directory_for_both_outputs_is_a_usage_error(tmp_path: Path) -> None:
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SERVICE_SPEC)
+    both = str(tmp_path / "out")
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", both, "--dashboards", both])
+    assert result.exit_code == 2 and "--out and --dashboards name one directory" in result.output
+
+
+def test_a_manifest_line_through_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SERVICE_SPEC)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.yml").write_text("keep me")
+    out.mkdir()
+    (out / "linked").symlink_to(elsewhere)
+    (out / "MANIFEST").write_text("linked/precious.yml\t*\n")
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{out}/MANIFEST:1: 'linked/precious.yml' is not a file inside" in result.output
+    assert (elsewhere / "precious.yml").read_text() == "keep me"
+
+
+# -- the fuzzer -------------------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**45), max_value=10**45),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["5m", "0s", "1y", "99999d", "{{ 7*7 }}", "$window", 'x{a="b"}', "..", ""]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+BASE = yaml.safe_load(SERVICE_SPEC)
+PATHS = _paths(BASE)
+
+
+def _replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    head, *rest = path
+    copy = dict(data) if isinstance(data, dict) else list(data)
+    copy[head] = _replaced(copy[head], tuple(rest), value)  # type: ignore[index]
+    return copy
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=st.sampled_from(PATHS), value=_VALUES)
+def test_any_mutation_of_a_valid_spec_gets_diagnostics_not_exceptions(
+    tmp_path_factory: pytest.TempPathFactory, path: tuple[Any, ...], value: Any
+) -> None:
+    spec = tmp_path_factory.mktemp("fuzz") / "checkout.yaml"
+    spec.write_text(yaml.safe_dump(_replaced(BASE, path, value), allow_unicode=True))
+    result = pipeline.compile_specs([spec])
+    if result.ok:
+        pipeline.outputs(result.specs)  # what validates also compiles
+    else:
+        assert all(d.location.file for d in result.diagnostics)
