@@ -9,7 +9,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from compiler import conventions
 from compiler.diagnostics import Diagnostic, Severity
@@ -44,6 +44,12 @@ class Checker:
     def warn(self, path: PathKey, message: str) -> None:
         """Record a problem worth knowing that does not stop compilation."""
         self.diagnostics.append(Diagnostic(self.document.locate(path), message, Severity.WARNING))
+
+    def group_by(self, path: PathKey, labels: Iterable[str]) -> None:
+        """Labels an alert is split by: neither the compiler's nor Prometheus's own (``__``)."""
+        for index, label in enumerate(labels):
+            if label in conventions.RESERVED_LABELS or label.startswith("__"):
+                self.error((*path, index), f"cannot group by '{label}': the compiler sets it")
 
     def labels(self, path: PathKey, mapping: Mapping[str, str] | None) -> None:
         """Labels a spec sets must not collide with those the compiler owns."""
@@ -192,6 +198,9 @@ def runbook_url(
 ) -> str | None:
     """The runbook link of an alert: absolute, joined to the base URL, or the base's anchor."""
     base = service.runbook_base_url
+    if runbook and urlsplit(runbook).scheme not in ("", "http", "https"):
+        check.error(path, f"runbook '{runbook}' is not an http(s) link or a path")
+        return None
     if runbook and runbook.startswith(("http://", "https://")):
         return runbook
     if runbook and not base:

@@ -21,6 +21,7 @@ from compiler.model.drill import AlertSource, Drill, signal_alert_sources, slo_a
 from compiler.model.service import Service, ServiceSpec
 from compiler.model.slo import SLI, SLO, LatencySLI, Metric, RatioSLI, Tier, labels_of
 from compiler.promql import Selector
+from compiler.validate.alert_texts import template_problems
 from compiler.validate.context import (
     HISTOGRAM_SUFFIXES,
     Catalog,
@@ -37,11 +38,16 @@ from compiler.validate.drills import build_drill
 from compiler.validate.gate_policy import build_policy
 from compiler.validate.span_slis import selection, span_sli
 
+# Shortest alert window: rate() needs two samples in it, at scrape intervals up to 30s.
+MIN_WINDOW = Duration.parse("1m")
+
 
 def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
     """Build one service from a schema-valid document, or report why it cannot be built."""
     check = Checker(document)
     data: dict[str, Any] = document.data
+    for path, message in template_problems(data):
+        check.error(path, message)
     raw_service = data["service"]
     check.labels(("service", "labels"), raw_service.get("labels"))
     service = Service(
@@ -164,11 +170,7 @@ def _slo(
     if period < conventions.PERIOD_TILE:
         check.error((*path, "period"), f"a period must be at least {conventions.PERIOD_TILE}")
     group_by = tuple(raw.get("group_by", []))
-    for index, label in enumerate(group_by):
-        if label in conventions.RESERVED_LABELS:
-            check.error(
-                (*path, "group_by", index), f"cannot group by '{label}': the compiler sets it"
-            )
+    check.group_by((*path, "group_by"), group_by)
     alerting: dict[str, Any] = raw.get("alerting", {})
     check.labels((*path, "labels"), raw.get("labels"))
     check.labels((*path, "alerting", "labels"), alerting.get("labels"))
@@ -293,6 +295,13 @@ def _tiers(
         long_window = parse_duration(check, (*tier_path, "long_window"), raw["long_window"])
         short_window = parse_duration(check, (*tier_path, "short_window"), raw["short_window"])
         if long_window is None or short_window is None:
+            continue
+        if short_window < MIN_WINDOW:
+            check.error(
+                (*tier_path, "short_window"),
+                f"{short_window} is shorter than {MIN_WINDOW}: at common scrape intervals a "
+                "window that short never holds two samples, and the alert could never fire",
+            )
             continue
         if short_window >= long_window:
             check.error(

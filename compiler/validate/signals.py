@@ -106,11 +106,7 @@ def _signal(
     check: Checker, catalog: Catalog, service: Service, raw: dict[str, Any], path: PathKey
 ) -> Signal | None:
     group_by = tuple(raw.get("group_by", []))
-    for index, label in enumerate(group_by):
-        if label in conventions.RESERVED_LABELS:
-            check.error(
-                (*path, "group_by", index), f"cannot group by '{label}': the compiler sets it"
-            )
+    check.group_by((*path, "group_by"), group_by)
     check.labels((*path, "labels"), raw.get("labels"))
     for_ = parse_duration(check, (*path, "for"), raw.get("for"))
     clear_after = parse_duration(check, (*path, "clear_after"), raw.get("clear_after"))
