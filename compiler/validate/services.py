@@ -46,8 +46,8 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
     """Build one service from a schema-valid document, or report why it cannot be built."""
     check = Checker(document)
     data: dict[str, Any] = document.data
-    for path, message in template_problems(data):
-        check.error(path, message)
+    for where, message in template_problems(data):
+        check.error(where, message)
     raw_service = data["service"]
     check.labels(("service", "labels"), raw_service.get("labels"))
     service = Service(
