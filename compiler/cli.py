@@ -26,6 +26,7 @@ from compiler.load.discovery import display_path
 from compiler.load.schema_check import bundled_schema
 from compiler.outputs import Root
 from compiler.synthetic import promtool
+from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
@@ -51,7 +52,22 @@ def _directory(*names: str, default: Path, help: str) -> Callable[[_Command], _C
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``slo`` group, remembering the words after it (so that help and ``slo schema`` work
+    even while the project file is broken)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        ctx.meta[_ARGS] = list(args)
+        return super().resolve_command(ctx, args)
+
+
+_ARGS = "slo.args"
+_HELP = ("-h", "--help")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": list(_HELP)})
 @click.version_option(package_name="slo-compiler", prog_name="slo", message="%(prog)s %(version)s")
 @click.option(
     "--config",
@@ -66,7 +82,9 @@ def main(context: click.Context, config_file: Path | None) -> None:
     A project file, slo.yaml, holds what is per repository (docs/project.md); flags override
     it.
     """
-    settings = _load_project(config_file)
+    words = context.meta.get(_ARGS, [])
+    lenient = words[:1] == ["schema"] or any(word in _HELP for word in words)
+    settings = _load_project(config_file, lenient)
     context.obj = settings
     context.default_map = _defaults(settings)
     if settings.templates is not None and TEMPLATES_ENV not in os.environ:
@@ -74,17 +92,20 @@ def main(context: click.Context, config_file: Path | None) -> None:
         context.call_on_close(lambda: os.environ.pop(TEMPLATES_ENV, None))
 
 
-def _load_project(config_file: Path | None) -> project.Project:
+def _load_project(config_file: Path | None, lenient: bool = False) -> project.Project:
     """The project file given, or the nearest one; the defaults without one. Exit 1 on an
-    invalid one, with every problem at its line."""
+    invalid one, with every problem at its line (``lenient``: the defaults instead)."""
     file = config_file or project.find(Path.cwd())
     if file is None:
         return project.defaults(Path.cwd())
     try:
-        return project.load(file, display_path(file))
+        settings = project.load(file, display_path(file))
     except SpecError as exc:
+        if lenient:
+            return project.defaults(Path.cwd())
         _report(exc.diagnostics, f" in the project file {display_path(file)}")
         raise  # not reached: _report exits
+    return settings
 
 
 def _here(path: Path) -> Path:
@@ -122,6 +143,14 @@ def _project() -> project.Project:
     """The settings of the command being run."""
     found = click.get_current_context().find_object(project.Project)
     return found if found is not None else project.defaults(Path.cwd())
+
+
+def _scope(paths: Sequence[Path]) -> pipeline.Scope:
+    """What to compile for ``paths`` (usage error for a mix the project cannot compile)."""
+    try:
+        return pipeline.scope(paths, _spec_paths(()), _root())
+    except pipeline.ScopeError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _spec_paths(paths: Sequence[Path]) -> list[Path]:
@@ -179,8 +208,11 @@ def validate(
     paths: tuple[Path, ...], signoff_dir: Path | None, strict: bool, output_format: str
 ) -> None:
     """Check spec files (default: slos/) and report every problem with its file and line."""
-    result = pipeline.compile_specs(_spec_paths(paths), _root())
-    diagnostics = list(result.diagnostics)
+    chosen = _scope(paths)
+    result = pipeline.compile_specs(list(chosen.paths), _root())
+    diagnostics = [
+        d for d in result.diagnostics if chosen.only is None or d.location.file in chosen.only
+    ]
     signoffs = None
     if signoff_dir is not None and result.ok:
         signoffs = load_signoffs(signoff_dir, result.specs)
@@ -298,19 +330,20 @@ def compile_command(
     written or removed. Given --out alone, every output goes under it (dashboards in
     OUT/dashboards).
     """
-    operator = _operator_options(rules_formats, operator_namespace, operator_labels)
     context = click.get_current_context()
+    flags = _given(context, "operator_namespace") or _given(context, "operator_labels")
+    operator = _operator_options(rules_formats, operator_namespace, operator_labels, flags)
     if _given(context, "out") and not _given(context, "dashboards_dir"):
         dashboards_dir = out / DEFAULT_DASHBOARDS.name
     if out.resolve() == dashboards_dir.resolve():
         raise click.UsageError("--out and --dashboards name one directory: give each its own")
-    chosen = pipeline.scope(paths, _spec_paths(()), _root())
+    chosen = _scope(paths)
     result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     files = pipeline.outputs(result.specs)
     files += rule_formats.rule_files(result.specs, rules_formats, operator)
     try:
-        _write_or_check(writer.plan(files, roots, chosen.only), check, diff)
+        _write_or_check(writer.plan(files, roots, chosen.owners(result.specs)), check, diff)
     except writer.WriteError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -318,10 +351,10 @@ def compile_command(
 
 def _write_or_check(planned: writer.Plan, check: bool, diff: bool) -> None:
     """Write ``planned`` (or, with --check or --diff, say what writing it would change)."""
-    if planned.left_alone:
+    if outdated := planned.outdated_left_alone:
         click.echo(
-            "left alone (built from every spec, so compiled with all of them): "
-            f"{', '.join(map(str, planned.left_alone))}",
+            "not updated (built from every spec: compile them all to update them): "
+            f"{', '.join(map(str, outdated))}",
             err=True,
         )
     if check or diff:
@@ -354,10 +387,10 @@ def _given(context: click.Context, name: str) -> bool:
 
 
 def _operator_options(
-    formats: tuple[str, ...], namespace: str | None, labels: tuple[str, ...]
+    formats: tuple[str, ...], namespace: str | None, labels: tuple[str, ...], flags: bool
 ) -> rule_formats.OperatorOptions:
-    """The --operator-* options, checked (usage errors exit 2)."""
-    if (namespace or labels) and rule_formats.PROMETHEUS_OPERATOR not in formats:
+    """The --operator-* options (or the project's), checked (usage errors exit 2)."""
+    if flags and rule_formats.PROMETHEUS_OPERATOR not in formats:
         raise click.UsageError("--operator-* options need --rules-format prometheus-operator")
     if namespace is not None and (problem := rule_formats.namespace_problem(namespace)):
         raise click.BadParameter(problem, param_hint="--operator-namespace")
@@ -444,15 +477,22 @@ def test(
     """
     echo = click.echo if output_format == "text" else partial(click.echo, err=True)
     directory = generated / conventions.TESTS_DIR
+    files = rule_test_runner.test_files(directory)
+    known = sorted({file.name.split(".", 1)[0] for file in files})
+    if files and (unknown := sorted(set(services) - set(known))):
+        click.echo(f"no tests of {', '.join(unknown)} (services: {', '.join(known)})", err=True)
+        sys.exit(1)
     if not allow_stale:
-        _refuse_stale(paths, generated)
+        _refuse_stale(paths, generated, services)
     found = rule_test_runner.collect(directory, match, services)
     if not found:
         _nothing_to_test(directory, match, services)
     subjects = sorted({job.subject for job in found})
     scenarios = sum(job.groups for job in found)
     if match or services:
-        echo(f"selected {scenarios} scenario(s) of {len(subjects)}: {', '.join(subjects)}")
+        echo(
+            f"selected {scenarios} scenario(s) in {len(subjects)} subject(s): {', '.join(subjects)}"
+        )
     started = time.monotonic()
     try:
         outcomes = list(
@@ -472,12 +512,22 @@ def test(
         sys.exit(1)
 
 
-def _refuse_stale(paths: tuple[Path, ...], generated: Path) -> None:
-    """Exit 1, naming them, if the rules or tests are not what the specs compile to."""
+def _refuse_stale(paths: tuple[Path, ...], generated: Path, services: tuple[str, ...]) -> None:
+    """Exit 1, naming them, if the rules or tests (of ``services``, or of the specs given)
+    are not what the specs compile to."""
     if not paths and not any(path.exists() for path in _project().specs):
         return  # no specs here to hold them against (tests generated elsewhere)
-    result = _compile(paths)
-    stale = rule_test_runner.stale_files(result.specs, generated)
+    chosen = _scope(paths)
+    result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
+    owners = chosen.owners(result.specs)
+    names = {
+        spec.service.name
+        for spec in result.specs.services
+        if (not services or spec.service.name in services)
+        and (owners is None or spec.source in owners)
+    }
+    narrowed = bool(services) or owners is not None
+    stale = rule_test_runner.stale_files(result.specs, generated, names if narrowed else None)
     for path in stale:
         click.echo(f"stale: {path}", err=True)
     if stale:
@@ -491,15 +541,11 @@ def _refuse_stale(paths: tuple[Path, ...], generated: Path) -> None:
 
 def _nothing_to_test(directory: Path, match: str | None, services: tuple[str, ...]) -> None:
     """Say why nothing was selected, and exit 1."""
-    files = rule_test_runner.test_files(directory)
-    if not files:
+    if not rule_test_runner.test_files(directory):
         click.echo(f"no tests found in {directory}: run `slo compile` first", err=True)
-    elif services and not rule_test_runner.test_files(directory, services):
-        known = sorted({file.name.split(".", 1)[0] for file in files})
-        shown = ", ".join(services)
-        click.echo(f"no tests of {shown} in {directory} (services: {', '.join(known)})", err=True)
     else:
-        subjects = sorted({job.subject for job in rule_test_runner.collect(directory)})
+        in_scope = rule_test_runner.collect(directory, services=services)
+        subjects = sorted({job.subject for job in in_scope})
         click.echo(
             f"no scenario matches {match!r} in {directory} (subjects: {', '.join(subjects)})",
             err=True,
@@ -528,7 +574,7 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
         sys.exit(1)
     try:
         drawn = previews.preview(result.specs, out, services)
-    except (PrometheusError, promtool.PromtoolMissing) as exc:
+    except (PrometheusError, promtool.PromtoolMissing, LabelError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     for one in drawn:

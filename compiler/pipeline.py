@@ -69,19 +69,44 @@ class Scope:
     # the set; None: every output, including those built from the whole set.
     only: frozenset[str] | None = None
 
+    def owners(self, specs: SpecSet) -> frozenset[str] | None:
+        """The spec files whose outputs may be written once compiled: every one (None) when
+        a chosen file is a document of the whole set (routing, an environment), since its
+        changes reach every service's outputs."""
+        if self.only is None:
+            return None
+        shared = {environment.source for environment in specs.environments}
+        if specs.routing is not None:
+            shared.add(specs.routing.source)
+        return None if shared & self.only else self.only
+
+
+class ScopeError(ValueError):
+    """Paths that cannot be compiled together (some of the project's set, some not)."""
+
 
 def scope(given: Sequence[Path], configured: Sequence[Path], root: Path | None = None) -> Scope:
     """Compile ``given`` (default: the ``configured`` set). Some specs of the configured set
     are compiled with the whole set, so that every check sees what it depends on, but only
-    their own outputs are touched; paths outside the set are a set of their own."""
+    their own outputs are touched; paths outside the set are a set of their own. Raises
+    :class:`ScopeError` for a mix of both."""
     if not given:
         return Scope(tuple(configured))
-    wanted = {path.resolve() for path in discover(given)[0]}
+    found, problems = discover(given)
+    if problems:  # compiling them alone reports what is missing
+        return Scope(tuple(given))
+    wanted = {path.resolve() for path in found}
     known = {path.resolve() for path in discover(configured)[0]}
-    if wanted and wanted < known:
-        shown = frozenset(display_path(p, root) for p in discover(given)[0])
-        return Scope(tuple(configured), shown)
-    return Scope(tuple(given))
+    if not wanted & known:
+        return Scope(tuple(given))
+    if not wanted <= known:
+        raise ScopeError(
+            "some of the specs given belong to the project's set and some do not: "
+            "compile them separately"
+        )
+    if wanted == known:
+        return Scope(tuple(configured))
+    return Scope(tuple(configured), frozenset(display_path(path, root) for path in found))
 
 
 def compile_specs(paths: Sequence[Path], root: Path | None = None) -> Compilation:

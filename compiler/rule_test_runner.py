@@ -14,7 +14,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,25 +96,25 @@ def collect(directory: Path, match: str | None = None, services: Collection[str]
     return jobs
 
 
-def stale_files(specs: SpecSet, generated: Path) -> list[Path]:
+def stale_files(
+    specs: SpecSet, generated: Path, services: Collection[str] | None = None
+) -> list[Path]:
     """Rule and test files under ``generated`` that are not what ``specs`` compile to: they
-    differ, are missing, or are tests the specs no longer produce."""
+    differ, are missing, or are tests the specs no longer produce. Those of ``services`` only,
+    if given."""
+    chosen = tuple(s for s in specs.services if services is None or s.service.name in services)
     wanted = {
         generated / output.path: writer.serialize(output)
-        for output in pipeline.outputs(specs)
+        for output in pipeline.outputs(replace(specs, services=chosen))
         if output.root is Root.GENERATED
         and output.path.startswith((f"{conventions.RULES_DIR}/", f"{conventions.TESTS_DIR}/"))
     }
-    differing = [path for path, data in wanted.items() if _read(path) != data]
-    extra = [p for p in test_files(generated / conventions.TESTS_DIR) if p not in wanted]
+    differing = [path for path, data in wanted.items() if writer.read(path) != data]
+    present = test_files(generated / conventions.TESTS_DIR)
+    if services is not None:
+        present = [path for path in present if path.name.split(".", 1)[0] in services]
+    extra = [path for path in present if path not in wanted]
     return sorted([*differing, *extra])
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 def junit(outcomes: Sequence[Outcome], seconds: float) -> str:

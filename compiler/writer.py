@@ -95,13 +95,19 @@ class Plan:
 
     files: dict[Path, bytes] = field(default_factory=dict)
     previous: set[Path] = field(default_factory=set)  # listed in the manifests on disk
-    # Outputs of the whole set that a compile of some specs leaves as they are.
-    left_alone: list[Path] = field(default_factory=list)
+    # Outputs of the whole set that a compile of some specs leaves as they are, with what a
+    # compile of the whole set would write there.
+    left_alone: dict[Path, bytes] = field(default_factory=dict)
 
     @property
     def stale(self) -> list[Path]:
         """Files an earlier run generated that this run no longer produces."""
         return sorted(p for p in self.previous if p not in self.files)
+
+    @property
+    def outdated_left_alone(self) -> list[Path]:
+        """Outputs left alone that are not what compiling the whole set would write."""
+        return sorted(p for p, data in self.left_alone.items() if read(p) != data)
 
 
 def plan(
@@ -124,7 +130,7 @@ def plan(
         target = roots[output.root] / output.path
         if only is not None and not _owned_by(output.source, only):
             if output.source is None:
-                result.left_alone.append(target)
+                result.left_alone[target] = serialize(output)
             continue
         if target in result.files:
             raise ValueError(f"two outputs write {target}")
@@ -181,7 +187,8 @@ def read_manifest(directory: Path) -> dict[str, str | None]:
         if not _inside(directory, name):
             raise WriteError(
                 f"{manifest}:{number}: {name!r} is not a file inside {directory} (absolute, "
-                "'..' or a symbolic link): remove the line; nothing was written or removed"
+                "'..', a symbolic link or a directory): remove the line; nothing was written "
+                "or removed"
             )
         found[name] = owner.strip() or None
     return found
@@ -197,7 +204,7 @@ def _inside(directory: Path, name: str) -> bool:
         here = here / part
         if here.is_symlink():
             return False
-    return True
+    return not here.is_dir()
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ class Report:
 
 def compare(planned: Plan) -> Report:
     """What writing ``planned`` would change, without touching the disk."""
-    differing = tuple(sorted(p for p, data in planned.files.items() if _read(p) != data))
+    differing = tuple(sorted(p for p, data in planned.files.items() if read(p) != data))
     removed = tuple(p for p in planned.stale if p.exists())
     return Report(differing, removed, len(planned.files) - len(differing))
 
@@ -228,7 +235,7 @@ def unified_diff(planned: Plan, report: Report) -> Iterator[str]:
     form a reviewer knows from ``git diff`` (new files from /dev/null).
     """
     for path in report.written:
-        old = _read(path)
+        old = read(path)
         yield from difflib.unified_diff(
             _lines(old),
             _lines(planned.files[path]),
@@ -236,7 +243,7 @@ def unified_diff(planned: Plan, report: Report) -> Iterator[str]:
             tofile=f"b/{path}",
         )
     for path in report.removed:
-        yield from difflib.unified_diff(_lines(_read(path)), [], f"a/{path}", "/dev/null")
+        yield from difflib.unified_diff(_lines(read(path)), [], f"a/{path}", "/dev/null")
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -292,7 +299,8 @@ def write(planned: Plan) -> Report:
     return report
 
 
-def _read(path: Path) -> bytes | None:
+def read(path: Path) -> bytes | None:
+    """A file's bytes, or None if it cannot be read."""
     try:
         return path.read_bytes()
     except OSError:

@@ -4,6 +4,8 @@ recursively, in a stable order), and how a path is shown in messages.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +26,9 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.suffix in SPEC_SUFFIXES and p.is_file() and p.name != PROJECT_FILE
+                    if p.suffix in SPEC_SUFFIXES
+                    and p.is_file()
+                    and not (p.name == PROJECT_FILE and is_project_file(p))
                 )
             )
         elif path.is_file():
@@ -41,7 +45,18 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
 def display_path(path: Path, root: Path | None = None) -> str:
     """A path as people see it in messages and headers: relative to ``root`` (the project's,
     so that outputs are the same from any directory of it; default: the working directory)."""
+    # Without resolving symbolic links: a linked spec directory keeps the name it is used by.
+    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(root or Path.cwd()))
     try:
-        return path.resolve().relative_to((root or Path.cwd()).resolve()).as_posix()
+        return absolute.relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def is_project_file(path: Path) -> bool:
+    """Whether ``path`` is a project file (``kind: Project``), not a spec that shares its name."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"^kind:\s*[\"']?Project[\"']?\s*(#.*)?$", text, re.MULTILINE) is not None

@@ -7,14 +7,14 @@ it. Unknown keys are errors at their line, as in specs (``compiler/schema/projec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Location, SpecError
-from compiler.load.discovery import PROJECT_FILE
-from compiler.load.loader import load_file
+from compiler.load.discovery import PROJECT_FILE, is_project_file
+from compiler.load.loader import Document, load_file
 from compiler.load.schema_check import check
 
 KIND = "Project"
@@ -52,7 +52,7 @@ def find(start: Path) -> Path | None:
     """The nearest ``slo.yaml`` in ``start`` or a directory above it."""
     for directory in (start, *start.parents):
         candidate = directory / PROJECT_FILE
-        if candidate.is_file():
+        if candidate.is_file() and is_project_file(candidate):
             return candidate
     return None
 
@@ -69,6 +69,9 @@ def load(file: Path, shown: str) -> Project:
         raise SpecError(problems)
     data: dict[str, Any] = document.data
     root = file.resolve().parent
+    problems = list(_problems(document, root))
+    if problems:
+        raise SpecError(problems)
     base = defaults(root)
     outputs = data.get("outputs", {})
     rules = data.get("rules", {})
@@ -86,3 +89,17 @@ def load(file: Path, shown: str) -> Project:
         templates=root / data["templates"] if "templates" in data else None,
         gate={**data.get("gate", {})},
     )
+
+
+def _problems(document: Document, root: Path) -> Iterator[Diagnostic]:
+    """What the schema cannot check: settings that need one another, files that must exist."""
+    data: dict[str, Any] = document.data
+    rules = data.get("rules", {})
+    if "operator" in rules and "prometheus-operator" not in rules.get("formats", ()):
+        message = "operator settings need formats: [prometheus-operator]"
+        yield Diagnostic(document.locate(("rules", "operator")), message)
+    if "templates" in data and not (root / data["templates"]).is_dir():
+        yield Diagnostic(document.locate(("templates",)), f"no directory {data['templates']}")
+    ca_file = data.get("gate", {}).get("ca_file")
+    if ca_file is not None and not (root / ca_file).is_file():
+        yield Diagnostic(document.locate(("gate", "ca_file")), f"no file {ca_file}")

@@ -226,8 +226,8 @@ def _distinct_from(
         for matcher in selector.matchers:
             if matcher.label in group:
                 continue
-            fixed = {**group, matcher.label: _refused(matcher)}
             with suppress(LabelError):
+                fixed = {**group, matcher.label: _refused(matcher)}
                 labels = labels_for(total, declared, fixed)
                 if not any(selects(s, total.metric, labels) for s in counted):
                     return fixed

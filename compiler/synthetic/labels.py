@@ -72,7 +72,7 @@ def candidates(label: str, matchers: Iterable[Matcher], preferred: Sequence[str]
     for matcher in matchers:
         if matcher.label != label:
             continue
-        if matcher.op == "=":
+        if matcher.op in ("=", "!="):  # the value itself: what `!=` refuses, or a near miss
             values.append(matcher.value)
         elif matcher.op in ("=~", "!~"):
             shortest = shortest_match(matcher.value)

@@ -36,6 +36,7 @@ from compiler.validate.context import (
 from compiler.validate.dashboards import build_dashboards
 from compiler.validate.drills import build_drill
 from compiler.validate.gate_policy import build_policy
+from compiler.validate.signals import build_signals
 from compiler.validate.span_slis import selection, span_sli
 
 # Shortest alert window: rate() needs two samples in it, at scrape intervals up to 30s.
@@ -75,9 +76,6 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         if slo is not None:
             slos.append(slo)
     dashboards = build_dashboards(check, catalog, service.name, data.get("dashboards", []))
-    # Signals build on this module's checks (Checker, Catalog), hence the late import.
-    from compiler.validate.signals import build_signals
-
     signals = build_signals(check, catalog, service, data.get("signals", []), slos)
     sources = [*slo_alert_sources(slos), *signal_alert_sources(signals)]
     drills = _drills(check, catalog, data.get("scenarios", []), sources)

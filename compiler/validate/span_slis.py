@@ -4,7 +4,6 @@ latency SLI that the rules read over the span metrics connector's series.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from compiler.load.loader import PathKey
@@ -12,7 +11,7 @@ from compiler.model import span_metrics
 from compiler.model.slo import SLI, Events, LatencySLI, RatioSLI
 from compiler.model.span_metrics import PER_COLLECTOR_LABELS, SpanSelection
 from compiler.promql import Matcher, Selector
-from compiler.validate.context import Checker
+from compiler.validate.context import Checker, to_decimal
 
 
 def selection(
@@ -31,7 +30,7 @@ def selection(
     threshold = None
     if "threshold_seconds" in raw:
         value = raw["threshold_seconds"]
-        threshold = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        threshold = to_decimal(value)
         try:
             span_metrics.as_collector_duration(threshold)
         except ValueError as exc:

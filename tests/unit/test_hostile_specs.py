@@ -143,3 +143,14 @@ def test_any_mutation_of_a_valid_spec_gets_diagnostics_not_exceptions(
         pipeline.outputs(result.specs)  # what validates also compiles
     else:
         assert all(d.location.file for d in result.diagnostics)
+
+
+def test_a_manifest_line_naming_a_directory_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SERVICE_SPEC)
+    out = tmp_path / "out"
+    (out / "prometheus").mkdir(parents=True)
+    (out / "MANIFEST").write_text("prometheus\t*\n")
+    result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(out)])
+    assert result.exit_code == 1 and "'prometheus' is not a file inside" in result.output
+    assert (out / "prometheus").is_dir() and not list((out / "prometheus").iterdir())

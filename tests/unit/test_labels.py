@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from compiler.promql import Matcher, parse_selector
 from compiler.synthetic.labels import (
     LabelError,
+    candidates,
     matches,
+    pick,
     selected_labels,
     selects,
     shortest_match,
@@ -115,3 +117,8 @@ def test_a_preference_decides_among_fitting_values() -> None:
     selector = parse_selector('m{code!="500"}')
     labels = selected_labels(selector, {}, prefer=lambda _: ["500", "429"])
     assert labels == {"code": "429"}
+
+
+def test_a_value_to_miss_a_not_equal_matcher_is_its_own_value() -> None:
+    matcher = Matcher("env", "!=", "canary")
+    assert pick(candidates("env", [matcher]), (), (matcher,)) == "canary"

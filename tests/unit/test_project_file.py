@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from compiler.cli import main
 from tests.support.paths import ROOT, SLOS
+from tests.support.specs import SERVICE_SPEC
 
 PROJECT = """\
 apiVersion: slo-compiler/v1
@@ -94,3 +95,30 @@ def test_an_explicit_project_file(tmp_path: Path) -> None:
     code, output = _slo("--config", "team.yaml", "compile", cwd=root)
     assert code == 0, output
     assert (root / "out" / "rules" / "prometheus" / "agent-api.rules.yml").is_file()
+
+
+def test_a_broken_project_file_still_gives_help_and_its_schema(tmp_path: Path) -> None:
+    root = _repository(tmp_path, PROJECT + "outputz: {}\n")
+    assert _slo("compile", "--help", cwd=root)[0] == 0
+    code, output = _slo("schema", "project", cwd=root)
+    assert code == 0 and '"$id": "https://slo-compiler.dev/schema/project-v1.schema.json"' in output
+    assert _slo("compile", cwd=root)[0] == 1
+
+
+def test_settings_that_cannot_work_are_errors_at_their_line(tmp_path: Path) -> None:
+    text = PROJECT.replace("  formats: [prometheus-operator]\n", "") + "templates: nowhere\n"
+    root = _repository(tmp_path, text)
+    code, output = _slo("validate", cwd=root)
+    assert code == 1
+    assert "slo.yaml:6: rules.operator: operator settings need formats: [prometheus-operator]" in (
+        output
+    )
+    assert "slo.yaml:7: templates: no directory nowhere" in output
+
+
+def test_a_spec_named_like_the_project_file_is_a_spec(tmp_path: Path) -> None:
+    root = _repository(tmp_path)
+    (root / "specs" / "team").mkdir()
+    (root / "specs" / "team" / "slo.yaml").write_text(SERVICE_SPEC)
+    code, output = _slo("validate", cwd=root / "specs" / "team")
+    assert code == 0 and "6 service(s)" in output, output

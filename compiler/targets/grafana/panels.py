@@ -1,4 +1,4 @@
-"""Panel shapes shared by the dashboards: time series, stats, bar gauges, tables."""
+"""Panel shapes shared by the dashboards: time series, stats and bar gauges."""
 
 from __future__ import annotations
 

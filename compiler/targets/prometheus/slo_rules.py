@@ -131,7 +131,7 @@ def event_rates(slo: SLO, window: Duration, series: SloSeries) -> tuple[str, str
         case RatioSLI():
             total = _events_rate(sli.total, window, group_by)
             bad = _events_rate(sli.bad, window, group_by) if sli.bad is not None else None
-            good = _events_rate(sli.good, window, group_by) if sli.good is not None else None
+            good = _events_rate(sli.good, window, group_by) if bad is None and sli.good else None
         case LatencySLI():
             total = _sum_rate(sli.total, window, group_by)
             fast = sli.histogram.renamed(sli.good_metric, le_matcher(sli.threshold))
