@@ -55,6 +55,7 @@ REASONS: dict[str, Verdict] = {
             "warnings",
             "query-error",
             "rules-missing",
+            "rules-differ",
             "rules-unhealthy",
             "rules-stale",
             "no-data",

@@ -21,7 +21,7 @@ from compiler.gate.signoffs import SignOffSet
 from compiler.gate.times import format_span, format_time, parse_rfc3339
 from compiler.model.service import ServiceSpec
 from compiler.model.slo import SLO, Tier
-from compiler.promql import quote
+from compiler.promql import PromQLError, parse, quote
 from compiler.targets.prometheus import slo_rules
 
 # Used for the gap check when the SLO's rule group (and so its interval) cannot be found.
@@ -189,7 +189,7 @@ class SloJudge:
         if isinstance(interval, int | float) and interval > 0:
             self.evidence.evaluation_interval = float(interval)
         expected = slo_rules.slo_rule_group(self.spec.service, self.slo)["rules"]
-        loaded = {_rule_key(rule) for rule in group.get("rules", [])}
+        loaded = {_rule_key(rule): rule for rule in group.get("rules", [])}
         missing = [_rule_text(rule) for rule in expected if _rule_key(rule) not in loaded]
         if missing:
             self.unknown(
@@ -197,6 +197,14 @@ class SloJudge:
                 f"rule group '{name}' lacks {len(missing)} rule(s) of the spec: "
                 f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}",
             )
+        for rule in expected:
+            running = loaded.get(_rule_key(rule))
+            if running is not None and not _same_expression(rule["expr"], running.get("query")):
+                self.unknown(
+                    "rules-differ",
+                    f"rule {_rule_text(rule)} in '{name}' runs {running.get('query')!r}, not the "
+                    "expression compiled from the spec: deploy the generated rules",
+                )
         for rule in group.get("rules", []):
             if rule.get("health") != "ok":
                 self.unknown(
@@ -508,6 +516,17 @@ def _rule_key(rule: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, str], ..
     name = rule.get("record") or rule.get("alert") or rule.get("name") or ""
     kind = "alerting" if "alert" in rule or rule.get("type") == "alerting" else "recording"
     return kind, name, tuple((k, str(labels[k])) for k in keep if labels.get(k))
+
+
+def _same_expression(compiled: str, running: Any) -> bool:
+    """Whether the server runs the compiled expression: both parsed and printed by one
+    printer, so that the server's own formatting (spaces, number forms) does not matter."""
+    if not isinstance(running, str):
+        return False
+    try:
+        return str(parse(compiled)) == str(parse(running))
+    except PromQLError:
+        return False
 
 
 def _rule_text(rule: dict[str, Any]) -> str:

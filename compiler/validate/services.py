@@ -352,7 +352,7 @@ def _tiers(
                 long_window=long_window,
                 short_window=short_window,
                 burn_factor=factor,
-                for_=_hold(check, (*tier_path, "for"), raw.get("for"), long_window),
+                for_=_hold(check, (*tier_path, "for"), raw.get("for"), period),
                 min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
                 min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
                 runbook_url=runbook_url(
@@ -369,14 +369,12 @@ def _tiers(
     return tuple(tiers)
 
 
-def _hold(
-    check: Checker, path: PathKey, text: str | None, long_window: Duration
-) -> Duration | None:
-    """A tier's ``for``: no longer than its long window (the burn it waits for would have
-    left the window by then)."""
+def _hold(check: Checker, path: PathKey, text: str | None, period: Duration) -> Duration | None:
+    """A tier's ``for``: shorter than the SLO's period (a burn held that long has spent the
+    budget many times over before it pages)."""
     hold = parse_duration(check, path, text)
-    if hold is not None and hold > long_window:
-        check.error(path, f"for: {hold} is longer than the long window {long_window}")
+    if hold is not None and hold >= period:
+        check.error(path, f"for: {hold} is not shorter than the period {period}")
         return None
     return hold
 

@@ -99,6 +99,7 @@ EXPECTED = {
         "error budget remaining over 1d is -300%, below the freeze threshold of 50%",
     ),
     "healthy": ("gate-lab-freeze", 0, {"no-episode"}, "no tier condition is true now"),
+    "rewritten": ("gate-lab", 3, {"rules-differ"}, "not the expression compiled from the spec"),
     "young": ("gate-lab-defaults", 3, {"gap"}, "no samples of slo:burn_rate:ratio"),
 }
 
@@ -202,7 +203,7 @@ def test_whole_run_blocks_and_counts(lab: Lab) -> None:
     data = json.loads(result.output)
     assert result.exit_code == 1
     assert data["decision"] == "BLOCK"
-    assert data["counts"] == {"PASS": 3, "BLOCK": 9, "UNKNOWN": 3}
+    assert data["counts"] == {"PASS": 3, "BLOCK": 9, "UNKNOWN": 4}
     assert len({e["evidence"]["evaluated_at"] for e in data["slos"]}) == 1  # one instant
 
 
@@ -223,17 +224,17 @@ def test_junit_from_a_real_run(lab: Lab, tmp_path: Path) -> None:
     out = tmp_path / "gate.xml"
     result = gate(lab, "--service", "gate-lab", "--format", "junit", "--output", str(out))
     assert result.exit_code == 1
-    assert result.output.startswith("BLOCK (exit 1): 12 SLOs")
+    assert result.output.startswith("BLOCK (exit 1): 13 SLOs")
     suites = ET.parse(out).getroot()
     cases = suites.findall("testsuite/testcase")
-    assert len(cases) == 12
+    assert len(cases) == 13
     failures = [c for c in cases if c.find("failure") is not None]
     errors = [c for c in cases if c.find("error") is not None]
     assert (suites.get("failures"), suites.get("errors")) == (
         str(len(failures)),
         str(len(errors)),
     )
-    assert {c.get("name") for c in errors} == {"ruler-gap", "not-loaded"}
+    assert {c.get("name") for c in errors} == {"ruler-gap", "not-loaded", "rewritten"}
     for case in failures + errors:
         element = case.find("failure") if case.find("failure") is not None else case.find("error")
         assert element is not None

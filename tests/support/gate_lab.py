@@ -58,6 +58,7 @@ class Scenario:
     extra: dict[str, object] = field(default_factory=dict)  # more SLO fields
     live_rules: bool = True  # False: the server does not load the SLO's rules
     live_alerts: bool = True  # False: the server evaluates its records, not its alerts
+    rewritten: bool = False  # True: the server runs rules of the right names that read nothing
 
 
 SCENARIOS = (
@@ -73,6 +74,7 @@ SCENARIOS = (
     Scenario("signed", errors=((-290, 0.02), (-220, 0))),
     Scenario("ruler-gap", errors=((-290, 0.02), (-220, 0)), silent=((-200, -140),)),
     Scenario("not-loaded", live_rules=False),
+    Scenario("rewritten", rewritten=True),
     Scenario("two-tiers", errors=((-180, 0.1), (-150, 0)), tiers=(FAST, SLOW)),
     Scenario(
         "spent", service="gate-lab-freeze", errors=((-HISTORY, 0.004),), extra={"period": "1d"}
@@ -197,6 +199,10 @@ def gate_lab(work_dir: Path) -> Iterator[Lab]:
             groups.append(group)
             if scenario.live_rules:
                 rules = [r for r in group["rules"] if scenario.live_alerts or "alert" not in r]
+                if scenario.rewritten:  # every record 0, no alert ever: looks healthy
+                    rules = [
+                        {**r, "expr": "vector(0)" + (" > 1" if "alert" in r else "")} for r in rules
+                    ]
                 live_groups.append({**group, "rules": rules})
     full_rules.write_text(writer.to_yaml({"groups": groups}))
     live_rules.write_text(writer.to_yaml({"groups": live_groups}))
