@@ -7,7 +7,9 @@ evidence from the server.
 
 from __future__ import annotations
 
+import math
 import os
+import ssl
 import sys
 import urllib.parse
 from collections.abc import Sequence
@@ -124,10 +126,17 @@ def gate_command(
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise click.BadParameter("give an http:// or https:// URL", param_hint="--prometheus")
+    if not math.isfinite(timeout):
+        raise click.BadParameter("give a number of seconds", param_hint="--timeout")
     auth = _auth(bearer_token_env, basic_auth_user, basic_auth_password_env, headers, ca_file)
     if signoffs is not None and not signoffs.is_dir():
         raise click.BadParameter(f"{signoffs} is not a directory", param_hint="--signoffs")
-    client = PrometheusClient(url, auth, timeout=timeout)
+    try:
+        client = PrometheusClient(url, auth, timeout=timeout)
+    except (ssl.SSLError, OSError) as error:
+        raise click.BadParameter(
+            f"{ca_file} holds no usable CA certificates (PEM): {error}", param_hint="--ca-file"
+        ) from error
     try:
         result = run(client, list(specs) or [DEFAULT_SPECS], services, slo_names, signoffs)
     except Exception as error:  # a bug must not exit 1, which means BLOCK, let alone 0
@@ -238,7 +247,7 @@ def _report(
 ) -> formats.GateReport:
     return formats.GateReport(
         verdict=overall([r.verdict for r in results]),
-        prometheus=client.base_url,
+        prometheus=client.shown_url,
         evaluated_at=evaluated_at,
         results=tuple(results),
         problems=tuple(problems),
@@ -271,6 +280,13 @@ def _secret(variable: str, option: str) -> str:
     value = os.environ.get(variable)
     if not value:
         raise click.BadParameter(f"environment variable {variable} is not set", param_hint=option)
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        # Named, never shown: a newline (often a file's last line) cannot go in a header.
+        raise click.BadParameter(
+            f"environment variable {variable} holds a control character (a trailing "
+            "newline?): it cannot be sent in a header",
+            param_hint=option,
+        )
     return value
 
 

@@ -90,6 +90,8 @@ class PrometheusClient:
         backoff: Sequence[float] = (0.5, 1.0),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # What reports and messages show: never credentials in the URL or its query.
+        self.shown_url = redacted(self.base_url)
         self.auth = auth or Auth()
         self.timeout = timeout
         self.attempts = attempts
@@ -100,6 +102,9 @@ class PrometheusClient:
             ssl.create_default_context(cafile=str(self.auth.ca_file))
             if self.auth.ca_file
             else ssl.create_default_context()
+        )
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=self._context), _SameOriginRedirects()
         )
 
     # -- the endpoints ---------------------------------------------------------------
@@ -163,14 +168,15 @@ class PrometheusClient:
         raise self._failed
 
     def _send(self, path: str, params: dict[str, str], method: str) -> tuple[int, bytes]:
-        url = f"{self.base_url}{path}"
+        target = f"{self.base_url}{path}"
+        url = f"{self.shown_url}{path}"  # in messages
         body = None
         encoded = urllib.parse.urlencode(params)
         if method == "GET":
-            url = f"{url}?{encoded}"
+            target = f"{target}?{encoded}"
         else:
             body = encoded.encode("ascii")
-        request = urllib.request.Request(url, data=body, method=method)
+        request = urllib.request.Request(target, data=body, method=method)
         for name, value in self.auth.request_headers().items():
             request.add_header(name, value)
         if body is not None:
@@ -178,10 +184,10 @@ class PrometheusClient:
         self.requests += 1
         deadline = time.monotonic() + self.timeout
         try:
-            with urllib.request.urlopen(
-                request, timeout=self.timeout, context=self._context
-            ) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 return response.status, _read(response, deadline, url, self.timeout)
+        except _RedirectRefused as error:
+            raise ApiError("bad-response", f"{url}: {error}") from error
         except urllib.error.HTTPError as error:
             content = _read(error, deadline, url, self.timeout) if error.fp else b""
             if error.code in _RETRY_STATUS:
@@ -211,6 +217,46 @@ class PrometheusClient:
             raise _Retry(ApiError("unreachable", f"{url}: {error}")) from error
 
 
+class _RedirectRefused(Exception):
+    """A redirect the gate does not follow."""
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are followed within the origin asked (same scheme, host and port) only:
+    elsewhere the request's credentials would go to another server, or in clear text."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+            raise _RedirectRefused(
+                f"HTTP {code} redirects to {redacted(newurl)}; the gate follows redirects "
+                "only within the server it was given (credentials are not sent elsewhere)"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def redacted(url: str) -> str:
+    """``url`` without user and password, and with every query value replaced: what may be
+    printed of a URL that may carry secrets."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    query = urllib.parse.urlencode(
+        [(key, "REDACTED") for key, _ in urllib.parse.parse_qsl(parts.query, True)]
+    )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 class _Retry(Exception):
     """A failure worth another attempt."""
 
@@ -226,7 +272,9 @@ def _read(response: Any, deadline: float, url: str, timeout: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise _Retry(ApiError("timeout", f"{url}: answer not complete within {timeout:g}s"))
-        chunk = response.read(_CHUNK)
+        # read1: what one receive brings, so that a server sending a byte at a time meets
+        # the deadline (read() would wait for a whole chunk).
+        chunk = response.read1(_CHUNK) if hasattr(response, "read1") else response.read(_CHUNK)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)

@@ -11,6 +11,7 @@ import base64
 import json
 import ssl
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +281,63 @@ def test_unwritable_report_is_not_a_pass(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*command, "--output", str(output)])
     assert result.exit_code == 2
     assert "cannot write the report" in result.output
+
+
+def test_no_redirect_to_another_origin_and_no_credentials_there(tmp_path: Path) -> None:
+    with HttpServer(lambda path, params: api(vector())) as elsewhere:
+
+        def moved(path: str, params: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+            return 302, b"", {"Location": f"{elsewhere.url}{path}"}
+
+        with HttpServer(moved) as server:
+            env = {"PROM_TOKEN": "s3cret-token"}
+            result = gate(server.url, tmp_path, "--bearer-token-env", "PROM_TOKEN", env=env)
+        assert elsewhere.received == []  # not even a request, let alone the token
+    reasons = unknown_reasons(result)
+    assert "redirects to" in reasons[0]["message"] and "within the server" in reasons[0]["message"]
+    assert "s3cret-token" not in result.output
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "junit", "github"])
+def test_credentials_in_the_url_never_reach_a_report(tmp_path: Path, output_format: str) -> None:
+    url = f"http://admin:hunter2@127.0.0.1:{free_port()}/prometheus?token=abc123"
+    command = ["gate", "--prometheus", url, "--specs", str(SPEC), "--signoffs", str(tmp_path)]
+    result = CliRunner().invoke(main, [*command, "--format", output_format, "--timeout", "0.5"])
+    assert result.exit_code == 3, result.output
+    for secret in ("admin", "hunter2", "abc123"):
+        assert secret not in result.output, output_format
+
+
+def test_a_token_with_a_newline_is_a_usage_error_naming_the_variable(tmp_path: Path) -> None:
+    env = {"PROM_TOKEN": "tok-value\n"}
+    args = ("--bearer-token-env", "PROM_TOKEN")
+    result = gate("http://127.0.0.1:9", tmp_path, *args, env=env)
+    assert result.exit_code == 2
+    assert "PROM_TOKEN holds a control character" in result.output
+    assert "tok-value" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "nan"], "give a number of seconds"),
+        (["--ca-file", str(SPEC)], "no usable CA"),
+    ],
+)
+def test_unusable_settings_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = gate("https://127.0.0.1:9", tmp_path, *args)
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_trickled_body_meets_the_deadline(tmp_path: Path) -> None:
+    """Headers at once, then the body a byte at a time: each attempt ends at --timeout, not
+    when the body is complete (a byte every 0.2s: about 20s for this one)."""
+    body = json.dumps({"status": "success", "data": {"resultType": "scalar", "result": [1, "1"]}})
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    reply = f"{head}\r\n\r\n{body}".encode()
+    started = time.monotonic()
+    with SocketServer(reply, trickle=0.2, at_once=len(head) + 4) as server:
+        result = gate(server.url, tmp_path, "--timeout", "1")
+    assert time.monotonic() - started < 8  # three attempts of about a second, and backoff
+    reasons = unknown_reasons(result)
+    assert {r["code"] for r in reasons} == {"timeout"}

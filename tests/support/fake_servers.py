@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# (path, parameters) → (status, body); the body is sent as it is.
-Answer = Callable[[str, dict[str, str]], tuple[int, bytes]]
+# (path, parameters) → (status, body) or (status, body, headers); the body is sent as it is.
+Answer = Callable[[str, dict[str, str]], tuple[int, bytes] | tuple[int, bytes, dict[str, str]]]
 
 
 @dataclass
@@ -53,8 +53,10 @@ class HttpServer:
                         {k.lower(): v for k, v in self.headers.items()},
                     )
                 )
-                status, body = server.answer(url.path, params)
+                status, body, *more = server.answer(url.path, params)
                 self.send_response(status)
+                for name, value in (more[0] if more else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -82,10 +84,16 @@ class HttpServer:
 
 
 class SocketServer:
-    """Accepts TCP connections and then either never answers or sends ``reply`` and closes."""
+    """Accepts TCP connections and then either never answers or sends ``reply`` and closes
+    (with ``trickle``, its first ``at_once`` bytes at once, then a byte every that many
+    seconds)."""
 
-    def __init__(self, reply: bytes | None = None) -> None:
+    def __init__(
+        self, reply: bytes | None = None, trickle: float | None = None, at_once: int = 0
+    ) -> None:
         self.reply = reply
+        self.trickle = trickle
+        self.at_once = at_once
         self.accepted = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
@@ -105,10 +113,25 @@ class SocketServer:
             self.accepted += 1
             if self.reply is None:
                 self._open.append(connection)  # hold it open, say nothing
+            elif self.trickle is not None:
+                self._open.append(connection)
+                threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
             else:
                 connection.recv(65536)
                 connection.sendall(self.reply)
                 connection.close()
+
+    def _drip(self, connection: socket.socket) -> None:
+        assert self.reply is not None and self.trickle is not None
+        try:
+            connection.recv(65536)
+            connection.sendall(self.reply[: self.at_once])
+            for byte in self.reply[self.at_once :]:
+                if self._stop.wait(self.trickle):
+                    return
+                connection.sendall(bytes([byte]))
+        except OSError:
+            return  # the client gave up
 
     def __enter__(self) -> SocketServer:
         self._thread.start()
