@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 import click
 
 from compiler import conventions, formats, pipeline, rule_test_runner, writer
-from compiler.diagnostics import Diagnostic, Severity, SpecError, annotation, as_dict, errors
+from compiler.diagnostics import (
+    Diagnostic,
+    Location,
+    Severity,
+    SpecError,
+    annotation,
+    as_dict,
+    errors,
+)
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.load import project
@@ -213,6 +221,10 @@ def validate(
     diagnostics = [
         d for d in result.diagnostics if chosen.only is None or d.location.file in chosen.only
     ]
+    if hidden := len(errors(result.diagnostics)) - len(errors(diagnostics)):
+        # The chosen specs are checked with the whole set; the set has to compile.
+        message = f"{hidden} error(s) in other specs of the set: run `slo validate` to see them"
+        diagnostics.append(Diagnostic(Location(display_path(_spec_paths(())[0])), message))
     signoffs = None
     if signoff_dir is not None and result.ok:
         signoffs = load_signoffs(signoff_dir, result.specs)

@@ -21,6 +21,11 @@ _UNITS: tuple[tuple[str, int], ...] = (
 _PATTERN = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
+# The longest duration a spec, a drill or a gate policy may give (the longest period a
+# Prometheus commonly keeps).
+MAX_SECONDS = 400 * 86400
+
+
 class DurationError(ValueError):
     """Raised when a string is not a Prometheus duration."""
 
@@ -49,6 +54,9 @@ class Duration:
         )
         if seconds == 0:
             raise DurationError(f"{text!r} is zero; a duration must be positive")
+        if seconds > MAX_SECONDS:
+            # Longer ones only make rule tests, histories and drills that never end.
+            raise DurationError(f"{text!r} is longer than 400d, the longest duration taken")
         return cls(seconds)
 
     def __str__(self) -> str:

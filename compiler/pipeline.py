@@ -96,7 +96,8 @@ def scope(given: Sequence[Path], configured: Sequence[Path], root: Path | None =
     if problems:  # compiling them alone reports what is missing
         return Scope(tuple(given))
     wanted = {path.resolve() for path in found}
-    known = {path.resolve() for path in discover(configured)[0]}
+    members = discover(configured)[0]
+    known = {path.resolve() for path in members}
     if not wanted & known:
         return Scope(tuple(given))
     if not wanted <= known:
@@ -106,7 +107,9 @@ def scope(given: Sequence[Path], configured: Sequence[Path], root: Path | None =
         )
     if wanted == known:
         return Scope(tuple(configured))
-    return Scope(tuple(configured), frozenset(display_path(path, root) for path in found))
+    # Named as the set names them (a file reached through a link is still that file).
+    shown = frozenset(display_path(path, root) for path in members if path.resolve() in wanted)
+    return Scope(tuple(configured), shown)
 
 
 def compile_specs(paths: Sequence[Path], root: Path | None = None) -> Compilation:

@@ -69,8 +69,19 @@ def quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+# Expressions nest a few levels; the parser recurses (deep enough input crashes the
+# process), and its walks are slow on deep trees.
+MAX_DEPTH = 64
+MAX_LENGTH = 64 * 1024
+
+
 def parse(expr: str) -> Any:
-    """Parse a PromQL expression; raise :class:`PromQLError` with the parser's message."""
+    """Parse a PromQL expression; raise :class:`PromQLError` with the parser's message (also
+    for expressions longer than :data:`MAX_LENGTH` or nested deeper than :data:`MAX_DEPTH`)."""
+    if len(expr) > MAX_LENGTH:
+        raise PromQLError(f"longer than {MAX_LENGTH} characters")
+    if _depth(expr) > MAX_DEPTH:
+        raise PromQLError(f"nested more than {MAX_DEPTH} levels deep")
     try:
         return promql_parser.parse(expr)
     except (ValueError, TypeError) as exc:  # the parser reports syntax errors as ValueError
@@ -79,6 +90,63 @@ def parse(expr: str) -> Any:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise PromQLError(f"the PromQL parser failed: {exc}") from exc
+
+
+def _depth(expr: str) -> int:
+    """The deepest nesting of brackets outside string literals."""
+    depth = deepest = 0
+    quote_char = ""
+    escaped = False
+    for char in expr:
+        if quote_char:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote_char:
+                quote_char = ""
+        elif char in "\"'`":
+            quote_char = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def normalized(expr: str) -> str:
+    """``expr`` printed in one form whatever its spacing, number forms and the order of each
+    selector's matchers (Prometheus prints them sorted): for comparing expressions."""
+    printed = str(parse(expr))
+    return re.sub(
+        r"\{([^{}]*)\}", lambda m: "{" + ",".join(sorted(_items(m.group(1)))) + "}", printed
+    )
+
+
+def _items(matchers: str) -> list[str]:
+    """Comma-separated matchers, commas inside quoted values kept."""
+    items, current, quote_char, escaped = [], "", "", False
+    for char in matchers:
+        if quote_char:
+            current += char
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote_char:
+                quote_char = ""
+        elif char in "\"'`":
+            quote_char = char
+            current += char
+        elif char == ",":
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
 
 
 def parse_selector(text: str) -> Selector:

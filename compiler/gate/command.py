@@ -28,6 +28,7 @@ from compiler.model.service import ServiceSpec, SpecSet
 from compiler.model.slo import SLO
 
 DEFAULT_SPECS = Path("slos")
+MAX_TIMEOUT = 3600.0  # seconds; beyond it a socket timeout overflows
 DEFAULT_SIGNOFFS = Path("signoffs")
 
 
@@ -124,10 +125,16 @@ def gate_command(
     (exit 3) when the server or its data cannot tell. Policy: docs/gate.md.
     """
     parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        port_ok = parsed.port is None or parsed.port > 0
+    except ValueError:
+        port_ok = False
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
         raise click.BadParameter("give an http:// or https:// URL", param_hint="--prometheus")
-    if not math.isfinite(timeout):
-        raise click.BadParameter("give a number of seconds", param_hint="--timeout")
+    if not math.isfinite(timeout) or timeout > MAX_TIMEOUT:
+        raise click.BadParameter(
+            f"give a number of seconds up to {MAX_TIMEOUT:g}", param_hint="--timeout"
+        )
     auth = _auth(bearer_token_env, basic_auth_user, basic_auth_password_env, headers, ca_file)
     if signoffs is not None and not signoffs.is_dir():
         raise click.BadParameter(f"{signoffs} is not a directory", param_hint="--signoffs")
@@ -140,7 +147,10 @@ def gate_command(
     try:
         result = run(client, list(specs) or [DEFAULT_SPECS], services, slo_names, signoffs)
     except Exception as error:  # a bug must not exit 1, which means BLOCK, let alone 0
-        reason = Reason(Verdict.UNKNOWN, "internal-error", f"the gate failed: {error!r}")
+        # Only the kind of error: its text may quote a header, and so a secret.
+        reason = Reason(
+            Verdict.UNKNOWN, "internal-error", f"the gate failed ({type(error).__name__})"
+        )
         result = _report(client, None, [_placeholder("*", "*", reason)], [])
     try:
         _emit(result, output_format, output)
@@ -270,21 +280,31 @@ def _auth(
     pairs = []
     for header in headers:
         name, sep, value = header.partition(":")
-        if not sep or not name.strip() or any(c in name for c in " \t\r\n") or "\n" in value:
+        if (
+            not sep
+            or not name.strip()
+            or any(c in name for c in " \t")
+            or not (_header_safe(name) and _header_safe(value))
+        ):
             raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
         pairs.append((name.strip(), value.strip()))
     return Auth(token, basic_user, password, tuple(pairs), ca_file)
+
+
+def _header_safe(text: str) -> bool:
+    """Whether ``text`` can be sent in an HTTP header: Latin-1, no control characters."""
+    return all(32 <= ord(c) < 256 and ord(c) != 127 for c in text)
 
 
 def _secret(variable: str, option: str) -> str:
     value = os.environ.get(variable)
     if not value:
         raise click.BadParameter(f"environment variable {variable} is not set", param_hint=option)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if not _header_safe(value):
         # Named, never shown: a newline (often a file's last line) cannot go in a header.
         raise click.BadParameter(
             f"environment variable {variable} holds a control character (a trailing "
-            "newline?): it cannot be sent in a header",
+            "newline?) or one outside Latin-1: it cannot be sent in a header",
             param_hint=option,
         )
     return value

@@ -21,7 +21,7 @@ from compiler.gate.signoffs import SignOffSet
 from compiler.gate.times import format_span, format_time, parse_rfc3339
 from compiler.model.service import ServiceSpec
 from compiler.model.slo import SLO, Tier
-from compiler.promql import PromQLError, parse, quote
+from compiler.promql import PromQLError, normalized, quote
 from compiler.targets.prometheus import slo_rules
 
 # Used for the gap check when the SLO's rule group (and so its interval) cannot be found.
@@ -524,7 +524,7 @@ def _same_expression(compiled: str, running: Any) -> bool:
     if not isinstance(running, str):
         return False
     try:
-        return str(parse(compiled)) == str(parse(running))
+        return normalized(compiled) == normalized(running)
     except PromQLError:
         return False
 

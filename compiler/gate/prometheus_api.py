@@ -104,7 +104,7 @@ class PrometheusClient:
             else ssl.create_default_context()
         )
         self._opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=self._context), _SameOriginRedirects()
+            urllib.request.HTTPSHandler(context=self._context), _NoRedirects()
         )
 
     # -- the endpoints ---------------------------------------------------------------
@@ -189,7 +189,12 @@ class PrometheusClient:
         except _RedirectRefused as error:
             raise ApiError("bad-response", f"{url}: {error}") from error
         except urllib.error.HTTPError as error:
-            content = _read(error, deadline, url, self.timeout) if error.fp else b""
+            try:
+                content = _read(error, deadline, url, self.timeout) if error.fp else b""
+            except (OSError, http.client.HTTPException) as reading:
+                raise _Retry(
+                    ApiError("timeout", f"{url}: HTTP {error.code}, and its body failed: {reading}")
+                ) from reading
             if error.code in _RETRY_STATUS:
                 raise _Retry(_http_error(url, error.code, content)) from error
             return error.code, content
@@ -221,9 +226,10 @@ class _RedirectRefused(Exception):
     """A redirect the gate does not follow."""
 
 
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Redirects are followed within the origin asked (same scheme, host and port) only:
-    elsewhere the request's credentials would go to another server, or in clear text."""
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: elsewhere the request's credentials would go to another
+    server, or in clear text; and queries are POSTs, which a redirect turns into a GET
+    without the query."""
 
     def redirect_request(
         self,
@@ -234,23 +240,24 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         headers: Any,
         newurl: str,
     ) -> urllib.request.Request | None:
-        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
-        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
-            raise _RedirectRefused(
-                f"HTTP {code} redirects to {redacted(newurl)}; the gate follows redirects "
-                "only within the server it was given (credentials are not sent elsewhere)"
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        raise _RedirectRefused(
+            f"HTTP {code} redirects to {redacted(newurl)}; the gate follows no redirect "
+            "(credentials are not sent elsewhere): give --prometheus the final URL"
+        )
 
 
 def redacted(url: str) -> str:
     """``url`` without user and password, and with every query value replaced: what may be
     printed of a URL that may carry secrets."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:  # not a URL (a port that is not a number): show nothing of it
+        return "(an invalid URL)"
     host = parts.hostname or ""
     if ":" in host:  # IPv6
         host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port is not None else "")
     query = urllib.parse.urlencode(
         [(key, "REDACTED") for key, _ in urllib.parse.parse_qsl(parts.query, True)]
     )

@@ -20,8 +20,12 @@ from compiler.diagnostics import Diagnostic, Location, SpecError
 
 try:  # The C loader is several times faster on large spec sets; positions are the same.
     from yaml import CSafeLoader as _Loader
+
+    _C_LOADER = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+    _C_LOADER = False
 
 PathKey = tuple[str | int, ...]
 
@@ -100,8 +104,12 @@ def load_text(text: str, file: str) -> list[Document]:
         message = " ".join(p for p in (exc.context, exc.problem) if p)
         raise SpecError([Diagnostic(Location(file, line), f"invalid YAML: {message}")]) from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at a position
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        message = f"invalid YAML: character {exc.character!r} is not allowed ({exc.reason})"
+        # libyaml counts bytes of the UTF-8 text (the pure-Python reader, characters).
+        position = max(exc.position, 0)
+        before = text.encode()[:position] if _C_LOADER else text[:position].encode()
+        line = before.count(b"\n") + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        message = f"invalid YAML: character {character!r} is not allowed ({exc.reason})"
         raise SpecError([Diagnostic(Location(file, line), message)]) from exc
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(Location(file), f"invalid YAML: {exc}")]) from exc

@@ -294,7 +294,9 @@ def test_no_redirect_to_another_origin_and_no_credentials_there(tmp_path: Path) 
             result = gate(server.url, tmp_path, "--bearer-token-env", "PROM_TOKEN", env=env)
         assert elsewhere.received == []  # not even a request, let alone the token
     reasons = unknown_reasons(result)
-    assert "redirects to" in reasons[0]["message"] and "within the server" in reasons[0]["message"]
+    assert (
+        "redirects to" in reasons[0]["message"] and "follows no redirect" in reasons[0]["message"]
+    )
     assert "s3cret-token" not in result.output
 
 
@@ -341,3 +343,9 @@ def test_a_trickled_body_meets_the_deadline(tmp_path: Path) -> None:
     assert time.monotonic() - started < 8  # three attempts of about a second, and backoff
     reasons = unknown_reasons(result)
     assert {r["code"] for r in reasons} == {"timeout"}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:abc", "http://127.0.0.1:0", "http://:9090"])
+def test_a_url_that_is_not_one_is_a_usage_error(tmp_path: Path, url: str) -> None:
+    result = gate(url, tmp_path)
+    assert result.exit_code == 2 and "give an http:// or https:// URL" in result.output

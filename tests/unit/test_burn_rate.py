@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler import burn_rate
-from compiler.durations import Duration, DurationError
+from compiler.durations import MAX_SECONDS, Duration, DurationError
 
 periods = st.sampled_from(["1d", "7d", "28d", "30d", "90d", "365d"]).map(Duration.parse)
 windows = st.sampled_from(["5m", "30m", "1h", "6h", "1d"]).map(Duration.parse)
@@ -80,10 +80,15 @@ def test_below_the_threshold_never_fires() -> None:
     assert burn_rate.first_firing(0.01, 0.0144, Duration.parse("1h"), five, five, one) is None
 
 
-@given(st.integers(1, 10**9))
+@given(st.integers(1, MAX_SECONDS))
 def test_durations_print_and_parse_back(seconds: int) -> None:
     duration = Duration(seconds)
     assert Duration.parse(str(duration)) == duration
+
+
+def test_durations_beyond_the_limit_are_refused() -> None:
+    with pytest.raises(DurationError, match="longer than 400d"):
+        Duration.parse(str(Duration(MAX_SECONDS + 1)))
 
 
 @pytest.mark.parametrize("text", ["", "5", "m", "1.5h", "5m1h", "0s", "-5m", "1 h"])

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from compiler import pipeline
 from compiler.cli import main
 from compiler.load.discovery import display_path
+from compiler.promql import PromQLError, normalized, parse
+from compiler.validate.alert_texts import template_problems
 from tests.support.paths import ROOT
 from tests.support.specs import SERVICE_SPEC
 
@@ -154,3 +156,49 @@ def test_a_manifest_line_naming_a_directory_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["compile", str(spec), "--out", str(out)])
     assert result.exit_code == 1 and "'prometheus' is not a file inside" in result.output
     assert (out / "prometheus").is_dir() and not list((out / "prometheus").iterdir())
+
+
+def test_expressions_compare_as_prometheus_prints_them() -> None:
+    """Prometheus returns rules with each selector's matchers sorted."""
+    compiled = 'sum(rate(x_bucket{route="/api", le=~"1|1\\\\.0"}[5m])) / 2'
+    running = 'sum(rate(x_bucket{le=~"1|1\\\\.0",route="/api"}[5m])) / 2'
+    assert normalized(compiled) == normalized(running)
+    assert normalized(compiled) != normalized("vector(0)")
+
+
+def test_deep_promql_is_refused_before_the_parser_sees_it() -> None:
+    with pytest.raises(PromQLError, match="nested more than 64 levels"):
+        parse("(" * 10_000 + "1" + ")" * 10_000)
+
+
+def test_a_broken_spec_elsewhere_in_the_set_fails_a_partial_validate(in_tmp_cwd: Path) -> None:
+    (in_tmp_cwd / "slos").mkdir()
+    (in_tmp_cwd / "slos" / "checkout.yaml").write_text(SERVICE_SPEC)
+    (in_tmp_cwd / "slos" / "broken.yaml").write_text(
+        SERVICE_SPEC.replace("checkout", "broken").replace("objective: 99.9", "objective: 100")
+    )
+    result = CliRunner().invoke(main, ["validate", "slos/checkout.yaml"])
+    assert result.exit_code == 1
+    assert "1 error(s) in other specs of the set" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        ("{{ $labels.tenant }} at {{ $value | humanizePercentage }}", True),
+        ("{{- $labels.tenant -}}", True),
+        ("{{-$value}}", False),
+        ("{{ $value - }}", False),
+        ('{{ with query "up" }}{{ . }}{{ end }}', False),
+        ("a {b: {c: 1}}", True),
+        ("{{ $value", False),
+    ],
+)
+def test_annotation_templates(text: str, allowed: bool) -> None:
+    data = {"signals": [{"annotations": {"note": text}}]}
+    assert (not list(template_problems(data))) is allowed
+
+
+def test_label_values_of_signals_are_plain_even_when_named_summary() -> None:
+    data = {"signals": [{"labels": {"summary": "{{ $value }}"}}]}
+    assert list(template_problems(data))
