@@ -56,6 +56,7 @@ REASONS: dict[str, Verdict] = {
             "query-error",
             "rules-missing",
             "rules-differ",
+            "clock-skew",
             "rules-unhealthy",
             "rules-stale",
             "no-data",

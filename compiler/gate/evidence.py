@@ -8,6 +8,7 @@ become UNKNOWN reasons; they never count as "nothing is wrong".
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,10 @@ _INPUTS = (
     conventions.EVENTS_BAD,
     conventions.BUDGET_REMAINING,
 )
+
+# How far the server's clock may be from this machine's, and the rule evaluator's from the
+# server's: beyond it "recent" and "now" mean nothing the gate can check.
+MAX_CLOCK_SKEW = 300.0
 
 
 @dataclass
@@ -216,6 +221,13 @@ class SloJudge:
         self.evidence.rules_evaluated_at = evaluated
         if evaluated is None:
             self.unknown("rules-stale", f"rule group '{name}' has not been evaluated yet")
+        elif evaluated > self.now + MAX_CLOCK_SKEW:
+            self.unknown(
+                "clock-skew",
+                f"rule group '{name}' was last evaluated at {format_time(evaluated)}, after the "
+                f"server's own time {format_time(self.now)}: the query engine's clock and the "
+                "rule evaluator's disagree",
+            )
         elif self.now - evaluated > self.max_gap:
             self.unknown(
                 "rules-stale",
@@ -493,6 +505,15 @@ class SloJudge:
         return f"{metric}{{{', '.join(labels)}}}"
 
 
+def _skew_message(skew: float) -> str:
+    shown = f"{abs(skew):.0f}s" if abs(skew) < 1e9 else "far"
+    side = "behind" if skew < 0 else "ahead of"
+    return (
+        f"the server's clock (time()) is {shown} {side} this machine's, more than "
+        f"{MAX_CLOCK_SKEW:.0f}s: the gate cannot tell what is recent there"
+    )
+
+
 def _evaluated_at(group: dict[str, Any]) -> float | None:
     text = group.get("lastEvaluation")
     if not isinstance(text, str) or text.startswith("0001-"):
@@ -555,6 +576,9 @@ def judge_all(
     chosen = list(selected)
     try:
         now = client.server_time()
+        skew = now - time.time()
+        if not math.isfinite(skew) or abs(skew) > MAX_CLOCK_SKEW:
+            raise ApiError("clock-skew", _skew_message(skew))
         groups = client.rule_groups()
     except ApiError as error:
         reason = Reason(Verdict.UNKNOWN, error.kind, error.message)

@@ -12,6 +12,7 @@ import json
 import ssl
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +93,19 @@ def test_api_error_answer(tmp_path: Path) -> None:
     assert reasons[0]["message"].endswith("HTTP 400: bad_data: invalid parameter")
 
 
-def _prometheus(inputs: dict[str, Any], warnings: list[str] | None = None) -> Any:
-    """A stand-in that knows the time, has no rules, and answers the inputs query."""
+def _prometheus(
+    inputs: dict[str, Any], warnings: list[str] | None = None, clock_offset: float = 0
+) -> Any:
+    """A stand-in that knows the time (``clock_offset`` seconds off), has no rules, and
+    answers the inputs query."""
 
     def answer(path: str, params: dict[str, str]) -> tuple[int, bytes]:
         if path == "/api/v1/rules":
             return api({"groups": []})
         query = params.get("query", "")
         if query == "time()":
-            return api({"resultType": "scalar", "result": [1000, "1000"]})
+            now = time.time() + clock_offset
+            return api({"resultType": "scalar", "result": [now, f"{now:.3f}"]})
         if query.startswith("{__name__=~"):
             return api(inputs, warnings)
         if path == "/api/v1/query_range" or query.endswith("]"):
@@ -349,3 +354,28 @@ def test_a_trickled_body_meets_the_deadline(tmp_path: Path) -> None:
 def test_a_url_that_is_not_one_is_a_usage_error(tmp_path: Path, url: str) -> None:
     result = gate(url, tmp_path)
     assert result.exit_code == 2 and "give an http:// or https:// URL" in result.output
+
+
+@pytest.mark.parametrize("offset", [-7200, 7200, 1e300])
+def test_a_server_clock_far_from_ours_is_unknown(tmp_path: Path, offset: float) -> None:
+    with HttpServer(_prometheus(vector(), clock_offset=offset)) as server:
+        reasons = unknown_reasons(gate(server.url, tmp_path))
+    assert {r["code"] for r in reasons} == {"clock-skew"}
+    assert "the gate cannot tell what is recent" in reasons[0]["message"]
+
+
+def test_rules_evaluated_after_the_servers_own_time_are_unknown(tmp_path: Path) -> None:
+    """The query engine's clock two hours behind the rule evaluator's."""
+    later = datetime.fromtimestamp(time.time() + 7200, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    group = {"name": "slo:enforcement-gate:gate-reliability", "rules": [], "interval": 30}
+    answer = _prometheus(vector())
+
+    def skewed(path: str, params: dict[str, str]) -> tuple[int, bytes]:
+        if path == "/api/v1/rules":
+            return api({"groups": [{**group, "lastEvaluation": later}]})
+        return answer(path, params)
+
+    with HttpServer(skewed) as server:
+        result = gate(server.url, tmp_path, "--slo", "gate-reliability")
+    codes = {r["code"] for r in unknown_reasons(result)}
+    assert "clock-skew" in codes, codes
