@@ -132,7 +132,8 @@ def _signoff(document: Document, specs: SpecSet) -> tuple[SignOff | None, list[D
     try:
         signed_at = parse_rfc3339(data["signed_at"])
     except ValueError as exc:
-        problems.append(error("signed_at", f"{exc}; write the zone too (Z for UTC)"))
+        hint = "; write the zone too (Z for UTC)" if "not an RFC 3339 time" in str(exc) else ""
+        problems.append(error("signed_at", f"{exc}{hint}"))
     service = next((s for s in specs.services if s.service.name == data["service"]), None)
     if service is None:
         known = [s.service.name for s in specs.services]

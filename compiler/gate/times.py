@@ -23,12 +23,19 @@ def parse_rfc3339(text: str) -> float:
     date, clock, fraction, zone = match.groups()
     zone = "+00:00" if zone in ("Z", "z") else zone
     parsed = datetime.fromisoformat(f"{date}T{clock}{zone}")
+    try:
+        parsed.astimezone(UTC)  # 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
+    except OverflowError as exc:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from exc
     return parsed.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
 
 
 def format_time(seconds: float) -> str:
     """``2026-11-22T10:05:00Z``: UTC, whole seconds (evidence is never finer than that)."""
-    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):  # what a hostile server may send
+        return f"(a time out of range: {seconds:g})"
 
 
 def format_span(seconds: float) -> str:

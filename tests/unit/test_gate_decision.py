@@ -223,3 +223,12 @@ def test_workflow_command_escaping(text: str) -> None:
 def test_workflow_command_escaping_examples() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("gate: a,b 50%") == "gate%3A a%2Cb 50%25"
+
+
+def test_a_time_beyond_year_9999_in_utc_is_refused() -> None:
+    with pytest.raises(ValueError, match="outside the years 1 to 9999 in UTC"):
+        parse_rfc3339("9999-12-31T23:59:59-23:59")
+
+
+def test_a_time_out_of_range_is_shown_not_raised() -> None:
+    assert format_time(1e300) == "(a time out of range: 1e+300)"
