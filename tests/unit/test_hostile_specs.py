@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from compiler import pipeline
 from compiler.cli import main
+from compiler.diagnostics import SpecError
 from compiler.load.discovery import display_path
-from compiler.promql import PromQLError, normalized, parse
+from compiler.load.loader import MAX_FILE_BYTES, load_file, load_text
+from compiler.promql import PromQLError, normalized, parse, selectors_in
 from compiler.validate.alert_texts import template_problems
 from tests.support.paths import ROOT
 from tests.support.specs import SERVICE_SPEC
@@ -169,6 +171,41 @@ def test_expressions_compare_as_prometheus_prints_them() -> None:
 def test_deep_promql_is_refused_before_the_parser_sees_it() -> None:
     with pytest.raises(PromQLError, match="nested more than 64 levels"):
         parse("(" * 10_000 + "1" + ")" * 10_000)
+
+
+def test_long_chains_of_operators_are_refused_before_the_parser_sees_them() -> None:
+    """The parser's memory grows with the square of a chain (1,000 terms: 400 MB)."""
+    chain = " + ".join(f'sum(rate(x{{code="{i}"}}[5m]))' for i in range(202))
+    with pytest.raises(PromQLError, match="more than 200 operators"):
+        parse(chain)
+    parse(chain.rsplit(" + ", 1)[0])  # 200 operators are fine
+    parse('x{a=~"+-*/<>==!=", b!="and or unless"} == 1')  # inside strings nothing counts
+
+
+def test_walking_a_large_expression_costs_its_size() -> None:
+    """The parser's own walk copied every subtree (a 300-term sum took 13 s to validate)."""
+    tree = parse(" + ".join(f'sum(rate(x{{code="{i}"}}[5m]))' for i in range(200)))
+    assert len(selectors_in(tree)) == 200
+
+
+def test_a_value_longer_than_the_limit_is_refused_at_its_line() -> None:
+    text = SERVICE_SPEC.replace(
+        "objective: 99.9", f"objective: 99.9\n    description: {'x' * 70_000}"
+    )
+    with pytest.raises(SpecError) as error:
+        load_text(text, "checkout.yaml")
+    (problem,) = error.value.diagnostics
+    assert problem.location.line > 1 and "a value of 70,000 characters: at most 65,536" in str(
+        problem
+    )
+
+
+def test_a_file_larger_than_the_limit_is_not_read(tmp_path: Path) -> None:
+    spec = tmp_path / "huge.yaml"
+    with spec.open("wb") as stream:
+        stream.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is written, or read
+    with pytest.raises(SpecError, match="a spec file holds at most 16,777,216"):
+        load_file(spec)
 
 
 def test_a_broken_spec_elsewhere_in_the_set_fails_a_partial_validate(in_tmp_cwd: Path) -> None:
