@@ -179,7 +179,7 @@ def test_long_chains_of_operators_are_refused_before_the_parser_sees_them() -> N
     with pytest.raises(PromQLError, match="more than 200 operators"):
         parse(chain)
     parse(chain.rsplit(" + ", 1)[0])  # 200 operators are fine
-    parse('x{a=~"+-*/<>==!=", b!="and or unless"} == 1')  # inside strings nothing counts
+    parse('x{a=~"a+b*<>==!=", b!="and or unless"} == 1')  # inside strings nothing counts
 
 
 def test_walking_a_large_expression_costs_its_size() -> None:
