@@ -195,9 +195,23 @@ def parse_selector(text: str) -> Selector:
     return Selector(metric, tuple(matchers))
 
 
+# A string literal (double, single or back quotes) or the placeholder, whichever comes first.
+_LITERAL_OR_PLACEHOLDER = re.compile(
+    r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`|' + re.escape(WINDOW_PLACEHOLDER)
+)
+
+
 def substitute_window(query: str, window: str) -> str:
-    """Replace the window placeholder with a range such as ``5m``."""
-    return query.replace(WINDOW_PLACEHOLDER, window)
+    """Replace the window placeholder with a range such as ``5m``; inside a string literal
+    (``path="/x/$window"``) it is text and stays."""
+    return _LITERAL_OR_PLACEHOLDER.sub(
+        lambda m: window if m.group(0) == WINDOW_PLACEHOLDER else m.group(0), query
+    )
+
+
+def has_window(query: str) -> bool:
+    """Whether the query has the window placeholder outside its string literals."""
+    return any(m.group(0) == WINDOW_PLACEHOLDER for m in _LITERAL_OR_PLACEHOLDER.finditer(query))
 
 
 def metric_names(expr: Any) -> set[str]:

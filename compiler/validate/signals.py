@@ -47,6 +47,7 @@ from compiler.validate.context import (
     parse_duration,
     parse_events,
     parse_histogram,
+    parse_window,
     pipeline_name,
     runbook_url,
     to_decimal,
@@ -327,7 +328,7 @@ def _window(
 ) -> Duration | None:
     if isinstance(measure, GaugeMeasure):
         return None
-    return parse_duration(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
+    return parse_window(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
 
 
 def _gauge_selector(ctx: _Context, text: str, path: PathKey) -> Selector | None:
@@ -359,7 +360,7 @@ def _selector(check: Checker, text: str, path: PathKey) -> Selector | None:
 def _baseline(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Baseline | None:
     measure = _measure(ctx, raw, path, "max")
     window = _window(ctx.check, raw, path, measure)
-    baseline_window = parse_duration(
+    baseline_window = parse_window(
         ctx.check, (*path, "baseline_window"), raw.get("baseline_window")
     )
     offset = parse_duration(ctx.check, (*path, "baseline_offset"), raw.get("baseline_offset"))
@@ -406,7 +407,7 @@ def _reads_query(measure: Measure) -> bool:
 
 def _trend(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Trend | None:
     gauge = _gauge_selector(ctx, raw["gauge"], (*path, "gauge"))
-    window = parse_duration(ctx.check, (*path, "window"), raw["window"])
+    window = parse_window(ctx.check, (*path, "window"), raw["window"])
     per = parse_duration(ctx.check, (*path, "per"), raw.get("per"))
     if gauge is None or window is None:
         return None

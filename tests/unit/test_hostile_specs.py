@@ -16,13 +16,20 @@ from hypothesis import strategies as st
 
 from compiler import pipeline
 from compiler.cli import main
-from compiler.diagnostics import SpecError
-from compiler.load.discovery import display_path
+from compiler.diagnostics import Severity, SpecError
+from compiler.load.discovery import discover, display_path
 from compiler.load.loader import MAX_FILE_BYTES, load_file, load_text
-from compiler.promql import PromQLError, normalized, parse, selectors_in
+from compiler.promql import (
+    PromQLError,
+    has_window,
+    normalized,
+    parse,
+    selectors_in,
+    substitute_window,
+)
 from compiler.validate.alert_texts import template_problems
 from tests.support.paths import ROOT
-from tests.support.specs import SERVICE_SPEC
+from tests.support.specs import SERVICE_SPEC, SIGNAL_SPEC
 
 CORPUS = sorted((ROOT / "tests" / "hostile").glob("*.yaml"))
 
@@ -239,3 +246,33 @@ def test_annotation_templates(text: str, allowed: bool) -> None:
 def test_label_values_of_signals_are_plain_even_when_named_summary() -> None:
     data = {"signals": [{"labels": {"summary": "{{ $value }}"}}]}
     assert list(template_problems(data))
+
+
+def test_the_window_placeholder_inside_a_string_is_text() -> None:
+    query = "sum(rate(x{path=\"/$window\", q='$window'}[$window]))"
+    assert substitute_window(query, "1h") == "sum(rate(x{path=\"/$window\", q='$window'}[1h]))"
+    assert has_window(query) and not has_window('x{path="/$window"}')
+
+
+def test_links_inside_a_spec_directory_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    """One rule for files and directories: a link inside a searched directory is never
+    followed (it could lead anywhere), and never skipped silently; named, it is followed."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "team").mkdir(parents=True)
+    (elsewhere / "shop.yaml").write_text(SIGNAL_SPEC)
+    (elsewhere / "team" / "checkout.yaml").write_text(SERVICE_SPEC)
+    specs = tmp_path / "slos"
+    specs.mkdir()
+    (specs / "shop.yaml").symlink_to(elsewhere / "shop.yaml")
+    (specs / "team").symlink_to(elsewhere / "team")
+    (specs / "README.md").symlink_to(elsewhere / "shop.yaml")  # not a spec's name: quiet
+    found, problems = discover([specs])
+    assert found == []
+    assert sorted(Path(p.location.file).name for p in problems) == ["shop.yaml", "slos", "team"]
+    assert "no spec files" in next(p.message for p in problems if p.location.file == str(specs))
+    warned = [p for p in problems if p.severity is Severity.WARNING]
+    assert len(warned) == 2 and all("symbolic link, skipped" in p.message for p in warned)
+    assert discover([specs / "shop.yaml", specs / "team"])[0] == [
+        specs / "shop.yaml",
+        specs / "team" / "checkout.yaml",
+    ]
