@@ -425,6 +425,9 @@ class SloJudge:
         # Per step: 0 where some grid point in the step had no sample for longer than G.
         covered: dict[str, list[bool]] = {}
         for metric, windows in sorted(wanted.items()):
+            # A window the answer leaves out (the query gives each a series) has no samples.
+            for window in sorted(windows):
+                covered[self._name(metric, str(window))] = [False] * (steps + 1)
             for item in self.client.range(
                 self._coverage_expr(metric, windows, grid, step), first, self.now, step
             ):
