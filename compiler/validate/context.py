@@ -65,6 +65,7 @@ class Catalog:
     def __init__(self, check: Checker, metrics: tuple[Metric, ...]) -> None:
         self.check = check
         self.metrics = {m.name: m for m in metrics}
+        self.read: list[Metric] = []  # every declared metric a check has read, in order
 
     @property
     def enabled(self) -> bool:
@@ -108,6 +109,7 @@ class Catalog:
                     path,
                     f"'{metric.name}' has no label '{label}'{hint}; declared labels: {declared}",
                 )
+        self.read.append(metric)
         return metric
 
 

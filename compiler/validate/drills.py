@@ -12,9 +12,9 @@ A drill is written the way a runbook tells it (docs/testing.md, "Drills")::
 
 Series are counters with rates (``/s``, ``/m``, ``/h``) or gauges with values, changing at
 whole minutes (``from 10m``), or ``silent`` (no samples); a counter's process can
-``restart from 20m`` (no sample then, and counting from zero after). Expectations must name an alert of
-the service (a tier or a signal) and labels it can carry; every problem is reported at its
-line.
+``restart from 20m`` (no sample then, and counting from zero after). Expectations must name
+an alert of the service (a tier or a signal) and labels it can carry; every problem is
+reported at its line.
 """
 
 from __future__ import annotations

@@ -93,6 +93,23 @@ def build_signals(
     return tuple(signals)
 
 
+def _check_tenant_kept(
+    check: Checker, read: Sequence[Metric], group_by: Sequence[str], path: PathKey
+) -> None:
+    """A signal on series labelled by tenant that aggregates the tenant away adds tenants'
+    numbers up and cannot say which tenant to act on (two tenants' agents of one name)."""
+    tenant = conventions.TENANT_LABEL
+    labelled = sorted({m.name for m in read if tenant in m.labels})
+    if labelled and tenant not in group_by:
+        check.warn(
+            (*path, "group_by"),
+            f"{', '.join(labelled)} {'is' if len(labelled) == 1 else 'are'} labelled by "
+            f"{tenant}, but the alert is not split by it: tenants' numbers add up and it cannot "
+            f"say which tenant to act on; add {tenant} to group_by, or set across_tenants: "
+            "true if the signal is about all tenants together",
+        )
+
+
 @dataclass(frozen=True)
 class _Context:
     """What every condition and measure reads besides its own fields."""
@@ -111,7 +128,10 @@ def _signal(
     check.labels((*path, "labels"), raw.get("labels"))
     for_ = parse_duration(check, (*path, "for"), raw.get("for"))
     clear_after = parse_duration(check, (*path, "clear_after"), raw.get("clear_after"))
+    read_before = len(catalog.read)
     condition = _condition(_Context(check, catalog, group_by, for_), raw, path)
+    if not isinstance(condition, RawPromQL) and not raw.get("across_tenants"):
+        _check_tenant_kept(check, catalog.read[read_before:], group_by, path)
     telemetry = pipeline_name(raw["telemetry"]) if "telemetry" in raw else service.telemetry
     pipeline_down = raw.get("pipeline_down")
     if pipeline_down is not None and telemetry == pipeline_down:
