@@ -130,7 +130,8 @@ def _signal(
     clear_after = parse_duration(check, (*path, "clear_after"), raw.get("clear_after"))
     read_before = len(catalog.read)
     condition = _condition(_Context(check, catalog, group_by, for_), raw, path)
-    if not isinstance(condition, RawPromQL) and not raw.get("across_tenants"):
+    # Absence adds nothing up: a service's data missing as a whole is a fine no_data signal.
+    if not isinstance(condition, RawPromQL | NoData) and not raw.get("across_tenants"):
         _check_tenant_kept(check, catalog.read[read_before:], group_by, path)
     telemetry = pipeline_name(raw["telemetry"]) if "telemetry" in raw else service.telemetry
     pipeline_down = raw.get("pipeline_down")
