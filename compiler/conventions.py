@@ -17,6 +17,9 @@ SLO_LABEL = "slo"
 WINDOW_LABEL = "window"
 # The label multi-tenant series carry their tenant in: an alert on them should say which.
 TENANT_LABEL = "tenant"
+# An alert labelled category="security" goes to the routing's security receiver too.
+CATEGORY_LABEL = "category"
+SECURITY_CATEGORY = "security"
 
 # Labels on alerts (and on the per-tier meta series).
 SEVERITY_LABEL = "severity"

@@ -160,6 +160,9 @@ def compile_documents(
     result.diagnostics.extend(signals.pipeline_checks(services))
     if result.ok:  # against services that failed to build, these would only mislead
         result.diagnostics.extend(cross_checks(environments, services))
+        for one in routings[:1]:
+            owners = [spec.service.owner for spec in services]
+            result.diagnostics.extend(routing.team_checks(one, owners))
     if result.ok:
         services = with_span_unit(services, environments)
         result.specs = SpecSet(

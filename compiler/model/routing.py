@@ -1,4 +1,4 @@
-"""The compiled form of a ``kind: Routing`` document: where alerts go, by severity.
+"""The compiled form of a ``kind: Routing`` document: where alerts go, by team and severity.
 
 Receivers hold only references to secrets (files Alertmanager reads when it sends), never
 the secrets themselves; the target ``targets/alertmanager.py`` writes the configuration.
@@ -64,12 +64,23 @@ class SeverityRoute:
 
 
 @dataclass(frozen=True)
+class TeamRoutes:
+    """Where one owning team's alerts go, for the severities it names."""
+
+    team: str  # a service's owner
+    routes: tuple[SeverityRoute, ...]
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
 class Routing:
     """The whole routing tree: one route per severity, receivers, and timing defaults."""
 
     receivers: tuple[Receiver, ...]
     routes: tuple[SeverityRoute, ...]  # one per severity, in SEVERITIES order
     default_receiver: str  # alerts whose severity no route knows (e.g. from other sources)
+    teams: tuple[TeamRoutes, ...] = ()  # before the severity routes, for their services
+    security: SeverityRoute | None = None  # also receives alerts labelled category=security
     group_by: tuple[str, ...] = DEFAULT_GROUP_BY
     group_wait: Duration = DEFAULT_GROUP_WAIT
     group_interval: Duration = DEFAULT_GROUP_INTERVAL

@@ -1,9 +1,10 @@
-"""Alertmanager's configuration: routing by severity, receivers, and inhibition rules.
+"""Alertmanager's configuration: routing by team and severity, receivers, and inhibition.
 
 Written only when the specs hold a ``kind: Routing`` document (docs/alertmanager.md).
 Critical alerts go to the paging receiver, warnings to the ticket receiver, info to a
-receiver without integrations (dashboards show it; nobody is notified). Inhibition comes
-from the model:
+receiver without integrations (dashboards show it; nobody is notified); a team's own
+receivers come first for the services it owns, and security alerts reach the security
+receiver as well. Inhibition comes from the model:
 
 - while an alert that reports a telemetry pipeline down fires (``pipeline_down``), every
   alert labelled with that pipeline (``telemetry``) is held back: it is computed from data
@@ -14,10 +15,11 @@ from the model:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compiler import conventions
-from compiler.model.routing import Receiver, Routing
+from compiler.model.routing import Receiver, Routing, SeverityRoute
 from compiler.model.service import SpecSet
 from compiler.outputs import OutputFile, generated_header
 from compiler.promql import quote
@@ -48,8 +50,11 @@ def config_files(specs: SpecSet) -> list[OutputFile]:
 
 def config(specs: SpecSet, routing: Routing) -> dict[str, Any]:
     """The whole configuration file."""
+    owned: dict[str, list[str]] = {}
+    for spec in specs.services:
+        owned.setdefault(spec.service.owner, []).append(spec.service.name)
     return {
-        "route": route_tree(routing),
+        "route": route_tree(routing, owned),
         "receivers": receivers(routing),
         "inhibit_rules": inhibit_rules(specs),
     }
@@ -60,19 +65,28 @@ def matcher(label: str, value: str) -> str:
     return f"{label}={quote(value)}"
 
 
-def route_tree(routing: Routing) -> dict[str, Any]:
-    """The root route (the default receiver and timing) with one child per severity."""
+def route_tree(
+    routing: Routing, owned: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The root route (the default receiver and timing) with, in order: the security route
+    (which lets alerts go on), one route per team and severity it names (for the services
+    the team owns, in ``owned``), and one per severity."""
     routes = []
-    for severity_route in routing.routes:
-        route: dict[str, Any] = {
-            "receiver": severity_route.receiver,
-            "matchers": [matcher(conventions.SEVERITY_LABEL, severity_route.severity)],
-        }
-        for key in ("group_wait", "group_interval", "repeat_interval"):
-            value = getattr(severity_route, key)
-            if value is not None:
-                route[key] = str(value)
-        routes.append(route)
+    if routing.security is not None:
+        security = matcher(conventions.CATEGORY_LABEL, conventions.SECURITY_CATEGORY)
+        routes.append({**_route(routing.security, [security]), "continue": True})
+    for team in routing.teams:
+        services = sorted((owned or {}).get(team.team, ()))
+        if not services:
+            continue
+        # Service names are lower-case letters, digits and dashes: nothing to escape.
+        pattern = "|".join(services)
+        for team_route in team.routes:
+            by_team = f"{conventions.SERVICE_LABEL}=~{quote(pattern)}"
+            routes.append(_route(team_route, [by_team, _severity(team_route)]))
+    routes += [
+        _route(severity_route, [_severity(severity_route)]) for severity_route in routing.routes
+    ]
     return {
         "receiver": routing.default_receiver,
         "group_by": list(routing.group_by),
@@ -81,6 +95,19 @@ def route_tree(routing: Routing) -> dict[str, Any]:
         "repeat_interval": str(routing.repeat_interval),
         "routes": routes,
     }
+
+
+def _severity(route: SeverityRoute) -> str:
+    return matcher(conventions.SEVERITY_LABEL, route.severity)
+
+
+def _route(route: SeverityRoute, matchers: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"receiver": route.receiver, "matchers": matchers}
+    for key in ("group_wait", "group_interval", "repeat_interval"):
+        value = getattr(route, key)
+        if value is not None:
+            entry[key] = str(value)
+    return entry
 
 
 def receivers(routing: Routing) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from compiler import conventions
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, errors
 from compiler.durations import Duration
 from compiler.load.loader import Document, PathKey, iter_paths
 from compiler.load.schema_check import check as schema_check
@@ -27,6 +27,7 @@ from compiler.model.routing import (
     Routing,
     SeverityRoute,
     Slack,
+    TeamRoutes,
     Webhook,
 )
 from compiler.validate.context import Checker, parse_duration
@@ -60,16 +61,38 @@ def build_routing(document: Document) -> tuple[Routing | None, list[Diagnostic]]
         if spec is None:  # only info may be left out: it is shown on dashboards, not sent
             routes.append(SeverityRoute(severity, conventions.DISCARD_RECEIVER))
             continue
-        _known_receiver(check, spec["receiver"], known, (*path, "receiver"))
-        routes.append(
-            SeverityRoute(
-                severity,
-                spec["receiver"],
-                parse_duration(check, (*path, "group_wait"), spec.get("group_wait")),
-                parse_duration(check, (*path, "group_interval"), spec.get("group_interval")),
-                parse_duration(check, (*path, "repeat_interval"), spec.get("repeat_interval")),
-            )
+        routes.append(_route(check, severity, spec, path, known))
+    teams = tuple(
+        TeamRoutes(
+            team,
+            tuple(
+                _route(check, severity, spec[severity], ("routing", "teams", team, severity), known)
+                for severity in SEVERITIES
+                if severity in spec
+            ),
+            document.locate(("routing", "teams", team)),
         )
+        for team, spec in raw.get("teams", {}).items()
+    )
+    security = (
+        _route(check, "", raw["security"], ("routing", "security"), known)
+        if "security" in raw
+        else None
+    )
+    receivers_by_name = {r.name: r for r in receivers}
+    for route, path in [
+        *((r, ("routing", "severities", "critical")) for r in routes),
+        *((r, ("routing", "teams", t.team, "critical")) for t in teams for r in t.routes),
+    ]:
+        receiver = receivers_by_name.get(route.receiver)
+        if route.severity == "critical" and receiver is not None and receiver.pagerduty is None:
+            check.warn(
+                (*path, "receiver"),
+                f"critical alerts go to '{route.receiver}', which has no pagerduty integration: "
+                "a page nobody acknowledges is not escalated (PagerDuty's escalation policy "
+                "does that; Slack and webhooks notify once and repeat only after "
+                "repeat_interval)",
+            )
     default = raw.get("default_receiver", raw["severities"]["warning"]["receiver"])
     if "default_receiver" in raw:
         _known_receiver(check, default, known, ("routing", "default_receiver"))
@@ -77,6 +100,8 @@ def build_routing(document: Document) -> tuple[Routing | None, list[Diagnostic]]
         receivers=receivers,
         routes=tuple(routes),
         default_receiver=default,
+        teams=teams,
+        security=security,
         group_by=tuple(raw.get("group_by", DEFAULT_GROUP_BY)),
         group_wait=_timing(check, raw, "group_wait") or DEFAULT_GROUP_WAIT,
         group_interval=_timing(check, raw, "group_interval") or DEFAULT_GROUP_INTERVAL,
@@ -84,9 +109,22 @@ def build_routing(document: Document) -> tuple[Routing | None, list[Diagnostic]]
         source=document.file,
         location=document.locate(("kind",)),
     )
-    if check.diagnostics:
+    if errors(check.diagnostics):
         return None, check.diagnostics
-    return routing, []
+    return routing, check.diagnostics
+
+
+def _route(
+    check: Checker, severity: str, spec: dict[str, Any], path: PathKey, known: list[str]
+) -> SeverityRoute:
+    _known_receiver(check, spec["receiver"], known, (*path, "receiver"))
+    return SeverityRoute(
+        severity,
+        spec["receiver"],
+        parse_duration(check, (*path, "group_wait"), spec.get("group_wait")),
+        parse_duration(check, (*path, "group_interval"), spec.get("group_interval")),
+        parse_duration(check, (*path, "repeat_interval"), spec.get("repeat_interval")),
+    )
 
 
 def _timing(check: Checker, raw: dict[str, Any], key: str) -> Duration | None:
@@ -120,3 +158,20 @@ def routing_checks(routings: Iterable[Routing]) -> list[Diagnostic]:
         )
         for extra in routings[1:]
     ]
+
+
+def team_checks(routing: Routing, owners: Iterable[str]) -> list[Diagnostic]:
+    """Every team the routing names owns a service of the set (a typo would route nothing)."""
+    known = sorted(set(owners))
+    problems = []
+    for team in routing.teams:
+        if team.team not in known:
+            close = difflib.get_close_matches(team.team, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                Diagnostic(
+                    team.location,
+                    f"no service is owned by '{team.team}'{hint}; owners: {', '.join(known)}",
+                )
+            )
+    return problems

@@ -15,6 +15,13 @@ QUEUE_THRESHOLD = "    threshold:\n      gauge: queue_depth\n      above: 1000\n
 NO_DATA = "    no_data:\n      window: 5m\n      job: shop\n"
 
 
+NOT_ESCALATED = (
+    " which has no pagerduty integration: a page nobody acknowledges is not escalated "
+    "(PagerDuty's escalation policy does that; Slack and webhooks notify once and repeat only "
+    "after repeat_interval)"
+)
+
+
 def _with(old: str, new: str, base: str = SIGNAL_SPEC) -> str:
     assert old in base, old
     return base.replace(old, new, 1)
@@ -404,6 +411,25 @@ def test_pipelines_without_a_down_alert_or_without_users_are_warnings(tmp_path: 
             "    tickets: {}\n",
             "routing.yaml:7: routing.receivers.tickets: must not be empty",
         ),
+        (
+            "    critical: {receiver: pager}",
+            "    critical: {receiver: tickets}",
+            "routing.yaml:10: routing.severities.critical.receiver: warning: critical alerts go "
+            f"to 'tickets',{NOT_ESCALATED}",
+        ),
+        (
+            "    warning: {receiver: tickets}\n",
+            "    warning: {receiver: tickets}\n  teams:\n    team-shop:\n"
+            "      critical: {receiver: tickets}\n",
+            "routing.yaml:14: routing.teams.team-shop.critical.receiver: warning: critical alerts "
+            f"go to 'tickets',{NOT_ESCALATED}",
+        ),
+        (
+            "    warning: {receiver: tickets}\n",
+            "    warning: {receiver: tickets}\n  security: {receiver: pagr}\n",
+            "routing.yaml:12: routing.security.receiver: no receiver 'pagr' (did you mean "
+            "'pager'?); receivers: pager, tickets",
+        ),
     ],
 )
 def test_routing_problems(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -442,3 +468,16 @@ def test_a_signal_that_drops_the_tenant_is_a_warning(
         "the alert is not split by it"
     )
     assert any(m.startswith(expected) for m in messages) is warned, messages
+
+
+def test_a_team_must_own_a_service(tmp_path: Path) -> None:
+    teams = "  teams:\n    team-shp:\n      critical: {receiver: pager}\n"
+    (tmp_path / "routing.yaml").write_text(ROUTING_SPEC + teams)
+    (tmp_path / "shop.yaml").write_text(SIGNAL_SPEC)
+    result = pipeline.compile_specs([tmp_path])
+    shown = discovery.display_path(tmp_path) + "/"
+    assert [str(d).replace(shown, "") for d in result.diagnostics] == [
+        "routing.yaml:13: routing.teams.team-shp: no service is owned by 'team-shp' (did you "
+        "mean 'team-shop'?); "
+        "owners: team-shop"
+    ]
