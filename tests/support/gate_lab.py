@@ -61,7 +61,7 @@ class Scenario:
     extra: dict[str, object] = field(default_factory=dict)  # more SLO fields
     live_rules: bool = True  # False: the server does not load the SLO's rules
     live_alerts: bool = True  # False: the server evaluates its records, not its alerts
-    rewritten: bool = False  # True: the server runs rules of the right names that read nothing
+    rewritten: bool = False  # True: the server runs rules of the right names that compute 0
     # (minute relative to the end, evaluations): the server was down from that minute for
     # that many rule evaluations (a restart): no records, no ALERTS; the raw series go on.
     restart: tuple[int, int] | None = None
@@ -229,8 +229,10 @@ def gate_lab(work_dir: Path) -> Iterator[Lab]:
             if scenario.live_rules:
                 rules = [r for r in group["rules"] if scenario.live_alerts or "alert" not in r]
                 if scenario.rewritten:  # every record 0, no alert ever: looks healthy
+                    # (0 * the expression keeps each record's labels, so its series are there.)
                     rules = [
-                        {**r, "expr": "vector(0)" + (" > 1" if "alert" in r else "")} for r in rules
+                        {**r, "expr": "vector(0) > 1" if "alert" in r else f"0 * ({r['expr']})"}
+                        for r in rules
                     ]
                 live_groups.append({**group, "rules": rules})
     full_rules.write_text(writer.to_yaml({"groups": groups}))
