@@ -288,15 +288,19 @@ def _background(
 ) -> None:
     """Steady activity for series ``selector`` reads, spiking in one group during the burn.
 
-    Nothing is added when some series already answers the selector (an SLO's traffic must
-    stay what the SLO synthesis made it).
+    Nothing is added when some series already answers the selector, and only a steady
+    trickle when an SLO writes other series of the metric (an SLO's traffic must stay what
+    the SLO synthesis made it).
     """
     names = {metric.name, *(metric.name + suffix for suffix in _HISTOGRAM_SUFFIXES)}
-    for name, existing in collector.series:
-        if name in names and selects(Selector(name, selector.matchers), name, dict(existing)):
+    written = [(name, existing) for name, existing in collector.series if name in names]
+    for name, existing in written:
+        if selects(Selector(name, selector.matchers), name, dict(existing)):
             return
     trouble = any(word in metric.name for word in _TROUBLE_WORDS)
     share, factor = (TROUBLE_SHARE, TROUBLE_SPIKE) if trouble else (1.0, SPIKE)
+    if written:  # an SLO's series (a panel reads a slice of them): a trickle that keeps its math
+        share, factor = TROUBLE_SHARE, 1.0
     busy, steady = BUSY * share, STEADY * share
     for index, (rate, spike) in enumerate(((busy, busy * factor), (steady, steady))):
         suffix = "a" if index == 0 else "b"
