@@ -596,4 +596,22 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
         sys.exit(1)
 
 
+@main.command()
+@click.argument("name", metavar="SERVICE/SLO")
+@_paths
+def explain(name: str, paths: tuple[Path, ...]) -> None:
+    """Explain one SLO for a reviewer: objective and budget, when each tier pages (full
+    outage, a burn at its factor), the budget spent by then, the reset time, the guard, and
+    what it generates. Formulas: docs/explain.md."""
+    from compiler.review import explain as explaining
+    from compiler.review import text
+
+    result = _compile(paths)
+    try:
+        found = explaining.explain(result.specs, name)
+    except explaining.UnknownSLO as exc:
+        raise click.BadParameter(str(exc), param_hint="SERVICE/SLO") from exc
+    click.echo(text.explanation(found), nl=False)
+
+
 main.add_command(gate_command)

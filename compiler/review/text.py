@@ -1,0 +1,131 @@
+"""Review reports as plain text for a terminal: aligned columns, no markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compiler import burn_rate
+from compiler.review import alerting
+from compiler.review.explain import Explanation, describe_sli
+
+
+def table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Rows as lines with columns padded to their widest cell (the first row is the head)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        (
+            indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def percent(ratio: object) -> str:
+    """A ratio (Decimal or Fraction) as a percentage with at most 3 significant decimals."""
+    value = float(ratio) * 100  # type: ignore[arg-type]
+    text = f"{value:.3g}" if value < 10 else f"{value:.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def timing(seconds: int | None, spent: object | None) -> str:
+    """``3m (6.94 % of budget)`` or ``never``."""
+    if seconds is None or spent is None:
+        return "never"
+    return f"{alerting.format_seconds(seconds)} ({percent(spent)} budget)"
+
+
+def tier_rows(reports: Sequence[alerting.TierReport]) -> list[list[str]]:
+    """The tiers table: head and one row per tier."""
+    rows = [
+        [
+            "alert",
+            "severity",
+            "windows",
+            "for",
+            "fires above",
+            "full outage",
+            "burn at factor",
+            "resets",
+            "guard",
+        ]
+    ]
+    for report in reports:
+        tier = report.tier
+        guard = []
+        if tier.min_events:
+            guard.append(f">={tier.min_events} events")
+        if tier.min_bad_events:
+            guard.append(f">={tier.min_bad_events} bad")
+        rows.append(
+            [
+                tier.alert,
+                tier.severity,
+                f"{tier.long_window}/{tier.short_window}",
+                str(tier.for_) if tier.for_ else "-",
+                f"{percent(report.threshold)} ({burn_rate.format_number(tier.burn_factor)}x)",
+                timing(report.outage.fires_after, report.outage.budget_spent),
+                timing(report.at_factor.fires_after, report.at_factor.budget_spent),
+                alerting.format_seconds(report.reset_after),
+                ", ".join(guard) or "-",
+            ]
+        )
+    return rows
+
+
+def explanation(found: Explanation) -> str:
+    """The whole `slo explain` report."""
+    slo, spec = found.slo, found.spec
+    budget = slo.error_budget
+    one_in = 1 / budget
+    lines = [
+        f"{slo.service}/{slo.name}" + (f": {slo.description}" if slo.description else ""),
+        f"  spec          {slo.location.file}:{slo.location.line}",
+        f"  owner         {spec.service.owner}",
+        f"  SLI           {describe_sli(slo)}"
+        + (f", per {', '.join(slo.group_by)}" if slo.group_by else ""),
+        f"    all events  {found.total_query}",
+        f"    bad events  {found.bad_query}",
+        f"  objective     {burn_rate.format_number(slo.objective)}% over {slo.period}",
+        f"  error budget  {burn_rate.format_percent(budget)} of events (1 in "
+        f"{burn_rate.format_number(one_in)}); "
+        f"{alerting.format_seconds(found.budget_seconds)} of full outage per {slo.period}",
+    ]
+    if found.traffic:
+        for group, rate in sorted(found.traffic.items()):
+            events = alerting.budget_in_events(slo, rate)
+            lines.append(
+                f"    {group or 'all'}: {rate:.3g} events/s now, {events:,.0f} bad events "
+                f"per {slo.period} at that rate"
+            )
+    lines += [
+        "",
+        "Tiers (rules evaluated every 1m; after a step from no errors at steady traffic,",
+        "enough for every guard; budget: share of the period's spent before it fires)",
+    ]
+    lines += table(tier_rows(found.tiers)) if found.tiers else ["  none: this SLO never pages"]
+    guarded = [r for r in found.tiers if r.min_events_per_second is not None]
+    if guarded:
+        lines += ["", "Low-traffic guard (below it the tier never fires)"]
+        for report in guarded:
+            assert report.min_events_per_second is not None
+            lines.append(
+                f"  {alerting.label(report.tier)}: {report.tier.min_events} events in "
+                f"{report.tier.long_window}, i.e. at least "
+                f"{float(report.min_events_per_second):.3g} events/s"
+                + (" per group" if slo.group_by else "")
+            )
+    for name, rows in found.guards:
+        lines.append(f"  {name} at current traffic:")
+        for row in rows:
+            state = (
+                f"met; a full outage pages after {alerting.format_seconds(row.fires_after)}"
+                if row.met
+                else "NOT met: a full outage would not page"
+            )
+            lines.append(f"    {row.group or 'all'} ({row.events_per_second:.3g}/s): {state}")
+    lines += ["", "Produces"]
+    lines += [f"  rules       {rule}" for rule in found.rules]
+    lines += [f"  tests       {test}" for test in found.tests]
+    lines += [f"  dashboards  {board}" for board in found.dashboards]
+    lines += [f"  route       {severity} -> {receiver}" for severity, receiver in found.routes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,146 @@
+"""`slo explain`'s times against Prometheus's engine (issue 17, item 2).
+
+Hypothesis draws a tier of the reference SLOs and an error ratio (a full outage, a burn just
+above the tier's factor, or anything in between); compiler.review.alerting says when the
+tier fires after a step to that ratio, and when a full outage's alert resolves. promtool then
+evaluates the compiled rules on synthetic counters doing exactly that: the tier's alert must
+be firing at the explained minute and not one evaluation before it, and resolved at the
+explained reset time and not one evaluation before. Tiers with windows over 6h are left out
+only to keep promtool's runs short; the model does not treat them differently.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import writer
+from compiler.model.service import ServiceSpec, SpecSet
+from compiler.model.slo import SLO, Tier
+from compiler.promql import quote
+from compiler.review import alerting
+from compiler.synthetic import promtool
+from compiler.synthetic.series import promtool_values
+from compiler.targets.prometheus import rule_files
+from compiler.targets.prometheus.slo_rules import SloSeries
+from compiler.targets.rule_tests.event_series import group_label_values
+from compiler.targets.rule_tests.promtool_files import expected_alert, input_series, slo_alert_rules
+from compiler.targets.rule_tests.timeline import Phase
+
+MAX_LONG = 6 * 3600
+
+Case = tuple[ServiceSpec, SLO, Tier, Fraction]
+
+
+def _tiers(specs: SpecSet) -> list[tuple[ServiceSpec, SLO, Tier]]:
+    return [
+        (spec, slo, tier)
+        for spec in specs.services
+        for slo in spec.slos
+        for tier in slo.tiers
+        if tier.long_window.seconds <= MAX_LONG
+    ]
+
+
+def _group(
+    spec: ServiceSpec, slo: SLO, tier: Tier, lane: tuple[Phase, ...], checks: list[tuple[int, bool]]
+) -> dict[str, Any]:
+    """A promtool test group: ``lane``'s traffic; at each (minute, firing) of ``checks`` the
+    tier's alert is firing or not. ALERTS carries the tier's windows as labels, so the check
+    is of this tier alone even where several tiers share an alert name."""
+    minutes = max(minute for minute, _ in checks) + 1
+    labels = group_label_values(slo, 1)
+    rule = slo_alert_rules(spec.service, slo)[slo.tiers.index(tier)]
+    alert_labels = {
+        "alertname": tier.alert,
+        "alertstate": "firing",
+        **expected_alert(rule, {**SloSeries(slo).labels(), **labels[0]})["exp_labels"],
+    }
+    sample = "ALERTS{" + ", ".join(f"{k}={quote(v)}" for k, v in sorted(alert_labels.items()))
+    expr = (
+        f'ALERTS{{alertname={quote(tier.alert)}, alertstate="firing", '
+        f"long_window={quote(str(tier.long_window))}, "
+        f"short_window={quote(str(tier.short_window))}}}"
+    )
+    return {
+        "name": f"{slo.service}/{slo.name} {alerting.label(tier)}",
+        "interval": "1m",
+        "input_series": [
+            {"series": one.selector, "values": promtool_values(one, minutes)}
+            for one in input_series(slo, (lane,), labels)
+        ],
+        "promql_expr_test": [
+            {
+                "expr": expr,
+                "eval_time": f"{minute}m",
+                "exp_samples": [{"labels": sample + "}", "value": 1}] if firing else [],
+            }
+            for minute, firing in checks
+        ],
+    }
+
+
+@st.composite
+def cases(draw: st.DrawFn, tiers: list[tuple[ServiceSpec, SLO, Tier]]) -> Case:
+    # An index, not the tier itself: a failing example prints short.
+    spec, slo, tier = tiers[draw(st.integers(0, len(tiers) - 1))]
+    threshold = Fraction(slo.threshold(tier))
+    kind = draw(st.sampled_from(["outage", "factor", "between"]))
+    if kind == "outage":
+        ratio = Fraction(1)
+    elif kind == "factor":
+        ratio = threshold * alerting.JUST_ABOVE
+    else:
+        lowest = threshold * Fraction(21, 20)
+        ratio = lowest + (1 - lowest) * Fraction(draw(st.integers(0, 1000)), 1000)
+    return spec, slo, tier, ratio
+
+
+def _groups(case: Case) -> list[dict[str, Any]]:
+    """The step to the case's ratio, and for a full outage also its end."""
+    spec, slo, tier, ratio = case
+    fires = alerting.time_to_fire(slo, tier, ratio)
+    assert fires is not None and fires % 60 == 0, fires
+    traffic = alerting.ample_traffic(tier)
+    start = alerting.warm_up_minutes(slo, tier)
+    lane = (Phase(0, traffic, Fraction(0)), Phase(start, traffic, traffic * ratio))
+    at = start + fires // 60
+    groups = [_group(spec, slo, tier, lane, [(at - 1, False), (at, True)])]
+    if ratio == 1:
+        reset = alerting.reset_time(slo, tier)
+        assert reset is not None and reset % 60 == 0, reset
+        stop = start + alerting.outage_minutes(slo, tier)
+        stopped = (*lane, Phase(stop, traffic, Fraction(0)))
+        resolved = stop + reset // 60
+        groups.append(_group(spec, slo, tier, stopped, [(resolved - 1, True), (resolved, False)]))
+    return groups
+
+
+def test_explained_times_are_when_promtool_fires(
+    reference_specs: SpecSet, tmp_path_factory: Any, promtool_path: str
+) -> None:
+    tiers = _tiers(reference_specs)
+    assert len(tiers) >= 4
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(case=cases(tiers))
+    def check(case: Case) -> None:
+        spec, slo, tier, ratio = case
+        tmp_path: Path = tmp_path_factory.mktemp("explain")
+        rules = tmp_path / "rules.yml"
+        rules.write_text(writer.to_yaml(rule_files.service_rules(spec)))
+        test_file = tmp_path / "explain.test.yml"
+        document = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": _groups(case)}
+        test_file.write_text(writer.to_yaml(document))
+        result = promtool.test_rules([test_file])
+        assert result.ok, (slo.name, alerting.label(tier), str(ratio), result.output[:3000])
+
+    check()
