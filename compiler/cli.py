@@ -614,4 +614,43 @@ def explain(name: str, paths: tuple[Path, ...]) -> None:
     click.echo(text.explanation(found), nl=False)
 
 
+@main.command(name="diff")
+@click.argument("base", required=False, metavar="[BASE")
+@click.argument("head", required=False, metavar="[HEAD]]")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal; markdown for a pull-request comment (one table per service); "
+    "json for tools.",
+)
+def diff_command(base: str | None, head: str | None, output_format: str) -> None:
+    """What a spec change does, by service, SLO and signal: objectives, SLIs, tiers and
+    when they page, guards, routing, gate policy.
+
+    BASE and HEAD are git revisions or directories (default: the merge base with the default
+    branch, and the working tree). Both are compiled in memory; nothing is written. Exit 0
+    whether or not anything changed, 1 if a side is invalid. `slo compile --diff` shows the
+    generated files' text instead.
+    """
+    from compiler.review import json_report, markdown, revisions, semantic_diff, text
+
+    cwd = Path.cwd()
+    sides = []
+    for given, default in ((base, "merge base"), (head, revisions.WORKING_TREE)):
+        try:
+            sides.append(revisions.load(given, cwd, default))
+        except revisions.RevisionError as exc:
+            raise click.BadParameter(str(exc), param_hint="BASE/HEAD") from exc
+    for side in sides:
+        if not side.result.ok:
+            _report(side.result.diagnostics, f" in {side.label}")
+    old, new = sides
+    found = semantic_diff.diff(old.result.specs, new.result.specs)
+    render = {"text": text.diff_report, "markdown": markdown.render, "json": json_report.render}
+    click.echo(render[output_format](found, old.label, new.label), nl=False)
+
+
 main.add_command(gate_command)

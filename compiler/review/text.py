@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from compiler import burn_rate
 from compiler.review import alerting
+from compiler.review.diff_rows import counts, routing_rows, service_rows
 from compiler.review.explain import Explanation, describe_sli
+from compiler.review.semantic_diff import ModelDiff
 
 
 def table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
@@ -128,4 +130,36 @@ def explanation(found: Explanation) -> str:
     lines += [f"  tests       {test}" for test in found.tests]
     lines += [f"  dashboards  {board}" for board in found.dashboards]
     lines += [f"  route       {severity} -> {receiver}" for severity, receiver in found.routes]
+    return "\n".join(lines) + "\n"
+
+
+def diff_report(found: ModelDiff, base: str, head: str) -> str:
+    """`slo diff` for a terminal: per service, rows indented by SLO and tier."""
+    lines = [f"slo diff: {base} -> {head}"]
+    if found.empty:
+        return "\n".join([*lines, "no change to SLOs, signals, alerting or routing"]) + "\n"
+    lines.append(counts(found))
+    groups = [
+        (
+            f"{s.name}" + ("" if s.status.value == "changed" else f" ({s.status.value})"),
+            service_rows(s.items, s.fields),
+        )
+        for s in found.services
+    ]
+    if found.routing:
+        groups.append(("routing", routing_rows(found)))
+    for title, rows in groups:
+        lines += ["", title]
+        table_rows: list[list[str]] = []
+        previous = None
+        for row in rows:
+            subject = "" if row.subject == previous else "  " * row.depth + row.subject
+            previous = row.subject
+            # A row that only names an SLO (or a removal) has nothing on either side.
+            bare = not row.before and row.after in ("", "-")
+            arrow = "" if bare else f"{row.before} -> {row.after}"
+            table_rows.append(
+                [subject, row.change, arrow, f"[weaker: {row.weaker}]" if row.weaker else ""]
+            )
+        lines += table(table_rows)
     return "\n".join(lines) + "\n"
