@@ -143,6 +143,12 @@ def test_objective_change_of_the_gate_fits_one_screen(in_tmp_cwd: Path) -> None:
     assert "| fires above | 1.44% | 0.72% |" in output
     assert "pages sooner on a full outage" in output
     assert "ValdricsEnforcementErrorBudgetBurnFast 1h/5m after 2m (was 3m)" in output
+    # README.md shows this comment: all of it but the sides' names, which are revisions there.
+    readme = (ROOT / "README.md").read_text()
+    quoted = [line.removeprefix(">").removeprefix(" ") for line in readme.splitlines()]
+    start = quoted.index("<!-- slo-diff -->")
+    shown = quoted[start : start + len(output.splitlines())]
+    assert shown[2:] == output.splitlines()[2:], "README.md's sample is not the current output"
 
 
 def test_an_invalid_side_exits_1_with_its_diagnostics(in_tmp_cwd: Path) -> None:

@@ -143,3 +143,22 @@ def test_explain_unknown_slo_names_the_known_ones() -> None:
     result = CliRunner().invoke(main, ["explain", "enforcement-gate/nope"])
     assert result.exit_code == 2
     assert "known: agent-api/availability" in result.output
+
+
+def test_plot_draws_each_tier_falling_with_the_error_ratio(
+    reference_specs: SpecSet, tmp_path: Path
+) -> None:
+    from compiler.review import plot
+
+    found = explain.explain(reference_specs, "enforcement-gate/gate-reliability")
+    for index in range(len(found.tiers)):
+        points = plot.curve(found, index)
+        assert len(points) == plot.POINTS
+        times = [minutes for _, minutes in points]
+        assert times == sorted(times, reverse=True) and times[-1] == 3 + 2 * index
+    picture = tmp_path / "explain.png"
+    result = CliRunner().invoke(
+        main, ["explain", "enforcement-gate/gate-reliability", "--plot", str(picture)]
+    )
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
