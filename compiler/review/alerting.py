@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from compiler.durations import Duration
 from compiler.model.slo import SLO, Tier
@@ -74,7 +75,12 @@ def warm_up_minutes(slo: SLO, tier: Tier) -> int:
 
 def ample_traffic(tier: Tier) -> Fraction:
     """Events per minute at which the guard is met well before any threshold is."""
-    needed = max(tier.min_events * 60 // tier.long_window.seconds, tier.min_bad_events) * 100
+    return ample_per_minute(tier.min_events, tier.long_window.seconds, tier.min_bad_events)
+
+
+def ample_per_minute(min_events: int, long_seconds: int, min_bad_events: int) -> Fraction:
+    """:func:`ample_traffic` of a guard: a hundred times what it needs, or more."""
+    needed = max(min_events * 60 // long_seconds, min_bad_events) * 100
     return Fraction(max(AMPLE_PER_MINUTE, needed))
 
 
@@ -147,6 +153,7 @@ def _timing(slo: SLO, tier: Tier, error_ratio: Fraction) -> Timing:
     return Timing(error_ratio, fires, spent)
 
 
+@lru_cache(maxsize=4096)  # a diff asks for both sides' tiers, often the same
 def tier_report(slo: SLO, tier: Tier) -> TierReport:
     """Everything :mod:`compiler.review` says about one tier."""
     threshold = slo.threshold(tier)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import assert_never
@@ -187,10 +188,10 @@ def guard_unreachable(specs: SpecSet, locator: Locator, traffic: Traffic) -> Ite
 # --- duplicate-pages ---------------------------------------------------------------------
 
 
-def _scenarios(slo: SLO) -> list[Fraction]:
+def _scenarios(math: SloMath) -> list[Fraction]:
     """Error ratios that tell tiers apart: a full outage, just above each threshold, and
     halfway (geometrically) between neighbouring thresholds."""
-    thresholds = sorted({Fraction(slo.threshold(tier)) for tier in slo.tiers})
+    thresholds = sorted({tier.threshold for tier in math.tiers})
     ratios = {Fraction(1)} | {t * alerting.JUST_ABOVE for t in thresholds}
     bounds = [*thresholds, Fraction(1)]
     ratios |= {
@@ -199,19 +200,26 @@ def _scenarios(slo: SLO) -> list[Fraction]:
     return sorted(r for r in ratios if r <= 1)
 
 
-def _first_firings(slo: SLO, ratio: Fraction) -> tuple[Timeline, list[int | None]]:
-    """One timeline of a step to ``ratio`` for all tiers; each tier's first firing."""
-    math = SloMath.of(slo)
+@lru_cache(maxsize=256)  # SLOs with the same tiers (the defaults, say) share their runs
+def _runs(math: SloMath) -> tuple[tuple[Timeline, tuple[int | None, ...]], ...]:
+    """For each scenario: one timeline of a step to that ratio, and each tier's first
+    firing in it."""
     interval = alerting.EVALUATION_INTERVAL
-    longest = max(tier.long_window.seconds for tier in slo.tiers)
-    hold = max((tier.for_.seconds for tier in slo.tiers if tier.for_), default=0)
+    longest = max(tier.long for tier in math.tiers)
+    hold = max(tier.hold for tier in math.tiers)
     start = -(-(longest + math.base) // 60) + 1
-    traffic = max(alerting.ample_traffic(tier) for tier in slo.tiers)
-    lane = (Phase(0, traffic, Fraction(0)), Phase(start, traffic, traffic * ratio))
-    end = start * 60 + 2 * longest + math.base + hold + 2 * interval
-    timeline = Timeline(math, (lane,), interval, end - end % interval)
-    step = start * 60 // interval
-    return timeline, [timeline.first_change(0, i, step - 1, True) for i in range(len(slo.tiers))]
+    traffic = max(
+        alerting.ample_per_minute(t.min_events, t.long, t.min_bad_events) for t in math.tiers
+    )
+    runs = []
+    for ratio in _scenarios(math):
+        lane = (Phase(0, traffic, Fraction(0)), Phase(start, traffic, traffic * ratio))
+        end = start * 60 + 2 * longest + math.base + hold + 2 * interval
+        timeline = Timeline(math, (lane,), interval, end - end % interval)
+        step = start * 60 // interval
+        firsts = tuple(timeline.first_change(0, i, step - 1, True) for i in range(len(math.tiers)))
+        runs.append((timeline, firsts))
+    return tuple(runs)
 
 
 def _already(timeline: Timeline, tier: int, at: int | None) -> bool:
@@ -250,7 +258,7 @@ def duplicate_pages(specs: SpecSet, locator: Locator, traffic: Traffic) -> Itera
         for slo in spec.slos:
             if len(slo.tiers) < 2:
                 continue
-            runs = [_first_firings(slo, ratio) for ratio in _scenarios(slo)]
+            runs = _runs(SloMath.of(slo))
             for b, tier in enumerate(slo.tiers):
                 if not any(firsts[b] is not None for _, firsts in runs):
                     continue

@@ -67,7 +67,9 @@ def default_base(root: Path) -> str:
 def compile_directory(directory: Path, label: str | None = None) -> Side:
     """A directory holding a project (slo.yaml), a ``slos/`` directory, or specs itself."""
     settings = _project(directory)
-    specs = [path for path in settings.specs if path.exists()] or list(settings.specs)
+    specs = [path for path in settings.specs if path.exists()]
+    if not specs:  # a revision from before the project had specs: nothing to compare
+        return Side(label or str(directory), pipeline.Compilation())
     result = pipeline.compile_specs(specs, settings.root)
     return Side(label or str(directory), result)
 
@@ -97,8 +99,12 @@ def compile_revision(root: Path, revision: str, subdir: Path, label: str | None 
         if archive.returncode == 0:  # fails only when the directory did not exist then
             with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
                 tar.extractall(top, filter="data")
-        (top / subdir).mkdir(parents=True, exist_ok=True)
-        side = compile_directory(top / subdir, f"{label or revision} ({sha[:12]})")
+        directory = top / subdir
+        shown = f"{label or revision} ({sha[:12]})"
+        if not (directory / PROJECT_FILE).is_file() and not (directory / "slos").is_dir():
+            # The project did not exist yet at that revision: nothing to compare.
+            return Side(shown, pipeline.Compilation())
+        side = compile_directory(directory, shown)
     return side
 
 

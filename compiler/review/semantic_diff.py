@@ -25,6 +25,7 @@ from compiler.promql import normalized
 from compiler.review import alerting
 from compiler.review.explain import sli_queries
 from compiler.targets.prometheus import signal_rules
+from compiler.targets.rule_tests.timeline import SloMath
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -224,9 +225,13 @@ def _tier_changes(old: SLO, new: SLO) -> tuple[TierChange, ...]:
     paired = min(len(removed), len(added))
     pairs += list(zip(removed[:paired], added[:paired], strict=True))
     removed, added = removed[paired:], added[paired:]
+    # The same tier of an SLO whose alerting math is the same fires the same: skip the model.
+    same_math = SloMath.of(old) == SloMath.of(new) and old.period == new.period
     changes = []
     for a, b in sorted(pairs, key=lambda pair: new.tiers.index(pair[1])):
         fields = _tier_fields(a, b)
+        if same_math and not fields and a == b:
+            continue
         effects = _effects((old, a), new, b, every=bool(fields))
         if fields or effects:
             changes.append(TierChange(alerting.label(b), Status.CHANGED, fields, effects))

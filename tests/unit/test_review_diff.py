@@ -199,5 +199,14 @@ def test_diff_between_git_revisions(in_tmp_cwd: Path) -> None:
     assert "99.9% -> 99.95%" in output and "renamed" in output
     code, output = _run("diff", "HEAD", "HEAD")
     assert code == 0 and "no change" in output
+    # A revision from before there were specs: everything is added.
+    (repo / "README").write_text("x")
+    _git(repo, "checkout", "-q", "--orphan", "empty")
+    _git(repo, "rm", "-rqf", "--cached", ".")
+    _git(repo, "add", "README")
+    _git(repo, "commit", "-q", "-m", "nothing yet")
+    code, output = _run("diff", "empty", "change")
+    assert code == 0, output
+    assert "shop (added)" in output and "SLO availability" in output
     code, output = _run("diff", "no-such-branch")
     assert code == 2 and "neither a directory nor a git revision" in output
