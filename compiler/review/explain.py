@@ -46,6 +46,7 @@ class Explanation:
     dashboards: tuple[str, ...]
     routes: tuple[tuple[str, str], ...]  # (severity, receiver) of each severity it uses
     traffic: Mapping[str, float] | None = None  # events per second per group, if asked
+    traffic_source: str = "now"  # "now" (from a server) or "expected" (the spec's)
     guards: tuple[tuple[str, tuple[GuardAtTraffic, ...]], ...] = ()  # per alert
 
     @property
@@ -120,6 +121,9 @@ def routes_of(specs: SpecSet, slo: SLO) -> tuple[tuple[str, str], ...]:
 def explain(specs: SpecSet, name: str, traffic: Mapping[str, float] | None = None) -> Explanation:
     """The explanation of ``SERVICE/SLO``; ``traffic``: events per second per group now."""
     spec, slo = find(specs, name)
+    source = "now"
+    if traffic is None and slo.expected_rate is not None:
+        traffic, source = {"": float(slo.expected_rate)}, "expected"
     total, bad = sli_queries(slo)
     rules, tests, dashboards = outputs_of(spec, slo)
     reports = alerting.tier_reports(slo)
@@ -134,6 +138,7 @@ def explain(specs: SpecSet, name: str, traffic: Mapping[str, float] | None = Non
         dashboards=dashboards,
         routes=routes_of(specs, slo),
         traffic=traffic,
+        traffic_source=source,
         guards=guards_at(slo, traffic) if traffic is not None else (),
     )
 

@@ -163,10 +163,23 @@ def _tiers(specs: SpecSet) -> Iterator[tuple[ServiceSpec, SLO, Tier]]:
 
 
 def guard_unreachable(specs: SpecSet, locator: Locator, traffic: Traffic) -> Iterator[Finding]:
-    """A guard needing more events than a group's busiest long window has held."""
+    """A guard needing more events than a group's busiest long window has held (as a server
+    reports it) or than the traffic the spec declares a group normally sees."""
     for spec, slo, tier in _tiers(specs):
         needed = alerting.min_traffic(tier)
         groups = traffic.get((slo.service, slo.name, str(tier.long_window)))
+        if needed is not None and not groups and slo.expected_rate is not None:
+            if Fraction(slo.expected_rate) < needed:
+                yield _warn(
+                    "guard-unreachable",
+                    locator.tier(spec, slo, tier),
+                    f"{tier.alert} ({tier.long_window}/{tier.short_window}) needs "
+                    f"{tier.min_events} events in {tier.long_window} "
+                    f"({float(needed):.3g}/s), more than the "
+                    f"{float(slo.expected_rate):.3g} events/s a group is expected to see: "
+                    "at that traffic it can never fire",
+                )
+            continue
         if needed is None or not groups:
             continue
         starved = sorted(g for g, rate in groups.items() if Fraction(rate) < needed)

@@ -95,9 +95,10 @@ def explanation(found: Explanation) -> str:
     if found.traffic:
         for group, rate in sorted(found.traffic.items()):
             events = alerting.budget_in_events(slo, rate)
+            who = group or ("a group" if slo.group_by else "all")
             lines.append(
-                f"    {group or 'all'}: {rate:.3g} events/s now, {events:,.0f} bad events "
-                f"per {slo.period} at that rate"
+                f"    {who}: {rate:.3g} events/s {found.traffic_source}, {events:,.0f} bad "
+                f"events per {slo.period} at that rate"
             )
     lines += [
         "",
@@ -117,14 +118,16 @@ def explanation(found: Explanation) -> str:
                 + (" per group" if slo.group_by else "")
             )
     for name, rows in found.guards:
-        lines.append(f"  {name} at current traffic:")
+        when = "current" if found.traffic_source == "now" else "the expected"
+        lines.append(f"  {name} at {when} traffic:")
         for row in rows:
             state = (
                 f"met; a full outage pages after {alerting.format_seconds(row.fires_after)}"
                 if row.met
                 else "NOT met: a full outage would not page"
             )
-            lines.append(f"    {row.group or 'all'} ({row.events_per_second:.3g}/s): {state}")
+            who = row.group or ("a group" if slo.group_by else "all")
+            lines.append(f"    {who} ({row.events_per_second:.3g}/s): {state}")
     lines += ["", "Produces"]
     lines += [f"  rules       {rule}" for rule in found.rules]
     lines += [f"  tests       {test}" for test in found.tests]

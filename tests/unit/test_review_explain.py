@@ -162,3 +162,17 @@ def test_plot_draws_each_tier_falling_with_the_error_ratio(
     )
     assert result.exit_code == 0, result.output
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_explain_at_the_declared_traffic(tmp_path: Path) -> None:
+    text = SERVICE_SPEC.replace(
+        "burn_factor: 14.4",
+        "burn_factor: 14.4\n      low_traffic: {min_events: 600, expected_events_per_second: 0.1}",
+    )
+    specs = _specs(tmp_path, text)
+    from compiler.review import text as rendering
+
+    shown = rendering.explanation(explain.explain(specs, "checkout/availability"))
+    assert "a group: 0.1 events/s expected, 259 bad events per 30d at that rate" in shown
+    assert "CheckoutBurnFast 1h/5m at the expected traffic:" in shown
+    assert "a group (0.1/s): NOT met: a full outage would not page" in shown

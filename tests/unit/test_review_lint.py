@@ -137,6 +137,18 @@ def test_traffic_below_the_guard_or_the_budget(tmp_path: Path) -> None:
     assert _lint(tmp_path, {"shop.yaml": SPEC}, enough) == []
 
 
+def test_a_guard_above_the_declared_traffic(tmp_path: Path) -> None:
+    declared = "min_events: 1000\n        expected_events_per_second: 0.1"
+    found = _lint(tmp_path, {"shop.yaml": SPEC.replace("min_events: 1000", declared)})
+    assert found == [
+        "guard-unreachable shop.yaml:20: slos[0].alerting.tiers[0]: warning: ShopBurnFast "
+        "(1h/5m) needs 1000 events in 1h (0.278/s), more than the 0.1 events/s a group is "
+        "expected to see: at that traffic it can never fire [guard-unreachable]"
+    ]
+    busy = "min_events: 1000\n        expected_events_per_second: 0.5"
+    assert _lint(tmp_path, {"shop.yaml": SPEC.replace("min_events: 1000", busy)}) == []
+
+
 def test_alert_names_shared_across_files(tmp_path: Path) -> None:
     other = SPEC.replace("name: shop", "name: cart").replace("QueueDeep", "CartQueueDeep")
     found = _lint(tmp_path, {"shop.yaml": SPEC, "cart.yaml": other})
