@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -38,6 +38,10 @@ from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
+
+if TYPE_CHECKING:  # the review commands import their modules when they run
+    from compiler.review.lint import Finding
+    from compiler.review.traffic import Question
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
@@ -656,8 +660,8 @@ def explain(name: str, paths: tuple[Path, ...], url: str | None, plot: Path | No
 
 
 def _ask(
-    url: str, questions: Sequence[Any]
-) -> list[tuple[Any, list[tuple[dict[str, str], float]]]]:
+    url: str, questions: Sequence[Question]
+) -> list[tuple[Question, list[tuple[dict[str, str], float]]]]:
     """Each question's answer from the server (exit 1, saying why, if it cannot answer)."""
     from compiler.gate.prometheus_api import ApiError, PrometheusClient
 
@@ -673,7 +677,7 @@ def _ask(
         sys.exit(1)
 
 
-def _lint(result: pipeline.Compilation, url: str | None = None) -> list[Any]:
+def _lint(result: pipeline.Compilation, url: str | None = None) -> list[Finding]:
     """`slo lint`'s findings for ``result`` (the project's disabled codes left out); exit 1
     on a code the project file names that no rule has."""
     from compiler.review import lint, traffic

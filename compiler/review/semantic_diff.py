@@ -118,18 +118,13 @@ def diff(before: SpecSet, after: SpecSet) -> ModelDiff:
     new = {spec.service.name: spec for spec in after.services}
     services = []
     for name in sorted(old.keys() | new.keys()):
-        change = _service(old.get(name), new.get(name), before.routing, after.routing)
+        change = _service(old.get(name), new.get(name))
         if change is not None:
             services.append(change)
     return ModelDiff(tuple(services), _routing(before.routing, after.routing))
 
 
-def _service(
-    old: ServiceSpec | None,
-    new: ServiceSpec | None,
-    old_routing: Routing | None,
-    new_routing: Routing | None,
-) -> ServiceChange | None:
+def _service(old: ServiceSpec | None, new: ServiceSpec | None) -> ServiceChange | None:
     if old is None or new is None:
         spec = new or old
         assert spec is not None
