@@ -88,21 +88,23 @@ def routing_rows(diff: ModelDiff) -> list[Row]:
 
 
 def counts(diff: ModelDiff) -> str:
-    """``1 service, 2 SLOs, 1 signal changed; 1 weaker``: the one-line summary."""
+    """``1 service added, 1 SLO changed, 2 signals renamed; 1 weaker``: the summary line."""
+    tally: dict[tuple[str, str], int] = {}
+    for service in diff.services:
+        if service.status is not Status.CHANGED or service.fields:
+            key = ("service", service.status.value)
+            tally[key] = tally.get(key, 0) + 1
+        for item in service.items:
+            key = ("SLO" if item.kind == "slo" else "signal", item.status.value)
+            tally[key] = tally.get(key, 0) + 1
+    parts = [f"{_plural(count, kind)} {status}" for (kind, status), count in tally.items()]
+    if diff.routing:
+        parts.append("routing changed")
     items = [item for service in diff.services for item in service.items]
-    slos = sum(item.kind == "slo" for item in items)
-    signals = sum(item.kind == "signal" for item in items)
     weaker = sum(bool(item.weaker) for item in items) + sum(
         bool(change.weaker) for change in diff.routing
     )
-    parts = [_plural(len(diff.services), "service")] if diff.services else []
-    if slos:
-        parts.append(_plural(slos, "SLO"))
-    if signals:
-        parts.append(_plural(signals, "signal"))
-    if diff.routing:
-        parts.append("routing")
-    return f"{', '.join(parts)} changed; {weaker} weaker"
+    return f"{', '.join(parts)}; {weaker} weaker"
 
 
 def _plural(count: int, word: str) -> str:
