@@ -66,7 +66,10 @@ def default_base(root: Path) -> str:
 
 def compile_directory(directory: Path, label: str | None = None) -> Side:
     """A directory holding a project (slo.yaml), a ``slos/`` directory, or specs itself."""
-    settings = _project(directory)
+    try:
+        settings = _project(directory)
+    except SpecError as exc:  # that side's project file is invalid: its diagnostics
+        return Side(label or str(directory), pipeline.Compilation(diagnostics=[*exc.diagnostics]))
     specs = [path for path in settings.specs if path.exists()]
     if not specs:  # a revision from before the project had specs: nothing to compare
         return Side(label or str(directory), pipeline.Compilation())
@@ -77,10 +80,7 @@ def compile_directory(directory: Path, label: str | None = None) -> Side:
 def _project(directory: Path) -> project.Project:
     file = directory / PROJECT_FILE
     if file.is_file():
-        try:
-            return project.load(file, str(file))
-        except SpecError:
-            return project.defaults(directory)  # the side's own diagnostics come from specs
+        return project.load(file, PROJECT_FILE)
     if (directory / "slos").is_dir():
         return project.defaults(directory)
     return project.Project(root=directory, specs=(directory,))

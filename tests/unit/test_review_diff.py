@@ -159,6 +159,17 @@ def test_an_invalid_side_exits_1_with_its_diagnostics(in_tmp_cwd: Path) -> None:
     assert "1 error in head" in output
 
 
+def test_an_invalid_project_file_on_a_side_is_that_sides_error(in_tmp_cwd: Path) -> None:
+    _sides(in_tmp_cwd, [])
+    (in_tmp_cwd / "head" / "slo.yaml").write_text(
+        "apiVersion: slo-compiler/v1\nkind: Project\noutput: {}\n"
+    )
+    code, output = _run("diff", "base", "head")
+    assert code == 1
+    assert "slo.yaml:3: output: unknown field 'output'" in output
+    assert "1 error in head" in output
+
+
 def test_neither_directory_nor_revision_is_a_usage_error(in_tmp_cwd: Path) -> None:
     code, output = _run("diff", "nowhere", "elsewhere")
     assert code == 2
