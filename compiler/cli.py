@@ -1,4 +1,5 @@
-"""The ``slo`` command line: validate, compile, convert, test, preview, gate.
+"""The ``slo`` command line: validate, compile, convert, test, preview, gate; and for a
+reviewer, explain, diff and lint (compiler/review).
 
 Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
 ``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
@@ -317,8 +318,8 @@ def schema(kind: str) -> None:
 @click.option(
     "--diff",
     is_flag=True,
-    help="Write nothing; print a unified diff of what compiling would change (the review "
-    "view of a spec change); exit 1 if anything would.",
+    help="Write nothing; print a unified diff of what compiling would change in the files; "
+    "exit 1 if anything would. (`slo diff` says what a spec change does to paging.)",
 )
 @click.option(
     "--rules-format",
