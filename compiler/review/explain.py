@@ -14,8 +14,8 @@ from typing import assert_never
 
 from compiler import conventions
 from compiler.model.service import ServiceSpec, SpecSet
-from compiler.model.slo import SLO, LatencySLI, RatioSLI
-from compiler.promql import normalized
+from compiler.model.slo import SLO, Events, LatencySLI, RatioSLI
+from compiler.promql import normalized, substitute_window
 from compiler.review import alerting
 from compiler.targets.prometheus import slo_rules
 from compiler.targets.rule_tests.slo_scenarios import in_long_file
@@ -38,8 +38,6 @@ class Explanation:
 
     spec: ServiceSpec
     slo: SLO
-    total_query: str  # the SLI's all-events rate over the base window, normalized
-    bad_query: str
     tiers: tuple[alerting.TierReport, ...]
     rules: tuple[str, ...]  # "<file>: <group> (<alerts>)"
     tests: tuple[str, ...]
@@ -70,11 +68,35 @@ def find(specs: SpecSet, name: str) -> tuple[ServiceSpec, SLO]:
     raise UnknownSLO(f"no SLO {name!r} (known: {known})")
 
 
-def sli_queries(slo: SLO) -> tuple[str, str]:
-    """(all events, bad events) per second over the base window, as the rules read them."""
-    base, _, _ = slo_rules.windows(slo)
-    total, bad = slo_rules.event_rates(slo, base, slo_rules.SloSeries(slo))
-    return normalized(total), normalized(bad)
+def sli_fields(slo: SLO) -> dict[str, str]:
+    """The SLI as a reviewer compares it: what each side reads, as normalized PromQL over the
+    base window (summed by group_by, which is shown apart), or a latency's histogram and
+    threshold."""
+    base = str(slo_rules.windows(slo)[0])
+    sli = slo.sli
+    match sli:
+        case RatioSLI():
+            fields = {"SLI total": _read(sli.total, base)}
+            if sli.bad is not None:
+                fields["SLI bad"] = _read(sli.bad, base)
+            if sli.good is not None:
+                fields["SLI good"] = _read(sli.good, base)
+            return fields
+        case LatencySLI():
+            return {
+                "SLI histogram": normalized(str(sli.histogram)).replace("{}", ""),
+                "SLI threshold": f"{sli.threshold:g}s",
+            }
+        case _:
+            assert_never(sli)
+
+
+def _read(events: Events, window: str) -> str:
+    """One side of a ratio: its counter's rate, or its query, over ``window``."""
+    if events.selector is not None:
+        return normalized(f"rate({events.selector}[{window}])").replace("{}", "")
+    assert events.query is not None
+    return normalized(substitute_window(events.query, window)).replace("{}", "")
 
 
 def describe_sli(slo: SLO) -> str:
@@ -124,14 +146,11 @@ def explain(specs: SpecSet, name: str, traffic: Mapping[str, float] | None = Non
     source = "now"
     if traffic is None and slo.expected_rate is not None:
         traffic, source = {"": float(slo.expected_rate)}, "expected"
-    total, bad = sli_queries(slo)
     rules, tests, dashboards = outputs_of(spec, slo)
     reports = alerting.tier_reports(slo)
     return Explanation(
         spec=spec,
         slo=slo,
-        total_query=total,
-        bad_query=bad,
         tiers=reports,
         rules=rules,
         tests=tests,

@@ -20,10 +20,10 @@ from compiler.conventions import DISCARD_RECEIVER
 from compiler.model.routing import Routing
 from compiler.model.service import GatePolicy, ServiceSpec, SpecSet
 from compiler.model.signal import Signal
-from compiler.model.slo import SLO, Tier
+from compiler.model.slo import SLO, LatencySLI, Tier
 from compiler.promql import normalized
 from compiler.review import alerting
-from compiler.review.explain import sli_queries
+from compiler.review.explain import sli_fields
 from compiler.targets.prometheus import signal_rules
 from compiler.targets.rule_tests.timeline import SloMath
 
@@ -160,40 +160,40 @@ def _slo_changes(old: Sequence[SLO], new: Sequence[SLO]) -> tuple[ItemChange, ..
 
 
 def _slo_facts(slo: SLO) -> dict[str, str]:
-    total, bad = sli_queries(slo)
     return {
         "objective": f"{burn_rate.format_number(slo.objective)}%",
         "period": str(slo.period),
         "error budget": f"{burn_rate.format_percent(slo.error_budget)} "
         f"({alerting.format_seconds(alerting.budget_in_time(slo))} of outage)",
         "group_by": ", ".join(slo.group_by) or "-",
-        # The SLO's own labels are in the recorded series: compare the raw reads only.
-        "SLI total": _strip_own(total, slo),
-        "SLI bad": _strip_own(bad, slo),
+        **sli_fields(slo),
         "runbook": slo.runbook_url or "-",
     }
-
-
-def _strip_own(query: str, slo: SLO) -> str:
-    """A query with this SLO's own series selector made name-neutral (for renames)."""
-    return query.replace(f'slo="{slo.name}"', 'slo="…"')
 
 
 def _slo_change(old: SLO, new: SLO) -> ItemChange | None:
     before, after = _slo_facts(old), _slo_facts(new)
     fields = []
-    for key, value in after.items():
-        if before[key] != value:
+    for key in dict.fromkeys([*before, *after]):  # an SLI of another kind has other fields
+        value = after.get(key, "-")
+        if before.get(key, "-") != value:
             weaker = None
             if key == "objective" and new.objective < old.objective:
                 weaker = "looser objective"
-            fields.append(FieldChange(key, before[key], value, weaker))
+            if key == "SLI threshold" and _latency(new) > _latency(old):
+                weaker = "slower counts as good"
+            fields.append(FieldChange(key, before.get(key, "-"), value, weaker))
     tiers = _tier_changes(old, new)
     renamed = old.name != new.name
     if not fields and not tiers and not renamed:
         return None
     status = Status.RENAMED if renamed else Status.CHANGED
     return ItemChange("slo", new.name, status, old.name if renamed else None, tuple(fields), tiers)
+
+
+def _latency(slo: SLO) -> float:
+    """A latency SLI's threshold in seconds (0 for other SLIs)."""
+    return slo.sli.threshold if isinstance(slo.sli, LatencySLI) else 0.0
 
 
 def _added_slo(slo: SLO) -> ItemChange:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from compiler import burn_rate
 from compiler.review import alerting
 from compiler.review.diff_rows import counts, routing_rows, service_rows
-from compiler.review.explain import Explanation, describe_sli
+from compiler.review.explain import Explanation, describe_sli, sli_fields
 from compiler.review.semantic_diff import ModelDiff
 
 
@@ -85,8 +85,10 @@ def explanation(found: Explanation) -> str:
         f"  owner         {spec.service.owner}",
         f"  SLI           {describe_sli(slo)}"
         + (f", per {', '.join(slo.group_by)}" if slo.group_by else ""),
-        f"    all events  {found.total_query}",
-        f"    bad events  {found.bad_query}",
+        *(
+            f"    {name.removeprefix('SLI ').ljust(10)}  {value}"
+            for name, value in sli_fields(slo).items()
+        ),
         f"  objective     {burn_rate.format_number(slo.objective)}% over {slo.period}",
         f"  error budget  {burn_rate.format_percent(budget)} of events (1 in "
         f"{burn_rate.format_number(one_in)}); "

@@ -60,6 +60,10 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
         )
     ],
     "renamed-signal": [("shop.yaml", "name: QueueDeep", "name: QueueTooDeep")],
+    "sli": [
+        ("shop.yaml", 'bad: requests_total{code=~"5.."}', 'bad: requests_total{code=~"5..|429"}'),
+        ("shop.yaml", "threshold: 0.25", "threshold: 1"),
+    ],
     "routing": [("routing.yaml", "critical: {receiver: pager}", "critical: {receiver: tickets}")],
     "severity": [
         (
@@ -113,7 +117,7 @@ def test_goldens_are_all_cases() -> None:
 
 
 def test_the_weaker_changes_are_marked(in_tmp_cwd: Path) -> None:
-    weaker = {"objective", "guard", "removed-slo", "routing", "severity", "window"}
+    weaker = {"objective", "guard", "removed-slo", "routing", "severity", "window", "sli"}
     for case in sorted(CASES):
         root = in_tmp_cwd / case
         root.mkdir()
