@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from compiler import writer
 from compiler.model.service import ServiceSpec, SpecSet
-from compiler.model.slo import SLO, Tier
+from compiler.model.slo import SLO, RatioSLI, Tier
 from compiler.promql import quote
 from compiler.review import alerting
 from compiler.synthetic import promtool
@@ -45,13 +45,22 @@ MAX_LONG = 6 * 3600
 Case = tuple[ServiceSpec, SLO, Tier, Fraction, Fraction]
 
 
+def _counted(slo: SLO) -> bool:
+    """Whether the SLI counts events the synthetic counters can set to a chosen error ratio:
+    a query SLI (an OpenSLO time slice, say) records whatever its query computes from them,
+    and the base records it averages are what the model starts from, not the counters."""
+    sli = slo.sli
+    sides = (sli.total, sli.bad, sli.good) if isinstance(sli, RatioSLI) else ()
+    return all(side is None or side.query is None for side in sides)
+
+
 def _tiers(*sets: SpecSet, max_long: int = MAX_LONG) -> list[tuple[ServiceSpec, SLO, Tier]]:
     return [
         (spec, slo, tier)
         for specs in sets
         for spec in specs.services
         for slo in spec.slos
-        if slo.name not in {name for name, _ in untestable(spec)}
+        if slo.name not in {name for name, _ in untestable(spec)} and _counted(slo)
         for tier in slo.tiers
         if tier.long_window.seconds <= max_long
     ]
