@@ -617,7 +617,8 @@ _prometheus = click.option(
     "--prometheus",
     "url",
     metavar="URL",
-    help="A Prometheus-compatible API that evaluates these SLOs' rules, for their traffic.",
+    help="A Prometheus-compatible API that evaluates these SLOs' rules, for their traffic "
+    "(asked with slo.yaml's gate settings: timeout, bearer token, headers, CA file).",
 )
 
 
@@ -663,10 +664,30 @@ def explain(name: str, paths: tuple[Path, ...], url: str | None, plot: Path | No
 def _ask(
     url: str, questions: Sequence[Question]
 ) -> list[tuple[Question, list[tuple[dict[str, str], float]]]]:
-    """Each question's answer from the server (exit 1, saying why, if it cannot answer)."""
-    from compiler.gate.prometheus_api import ApiError, PrometheusClient
+    """Each question's answer from the server (exit 1, saying why, if it cannot answer),
+    asked with the project's gate settings: timeout, bearer token, headers, CA file."""
+    from compiler.gate.prometheus_api import ApiError, Auth, PrometheusClient
 
-    client = PrometheusClient(url)
+    settings = _project()
+    gate = settings.gate
+    token = None
+    if variable := gate.get("bearer_token_env"):
+        token = os.environ.get(variable)
+        if not token:
+            click.echo(f"gate.bearer_token_env names ${variable}, which is not set", err=True)
+            sys.exit(1)
+    headers = []
+    for header in gate.get("headers", ()):
+        name, _, value = header.partition(":")
+        try:  # HTTP sends headers as Latin-1; anything else cannot be sent
+            (name + value).encode("latin-1")
+        except UnicodeEncodeError:
+            click.echo(f"gate.headers: {header!r} is not Latin-1", err=True)
+            sys.exit(1)
+        headers.append((name.strip(), value.strip()))
+    ca_file = settings.root / gate["ca_file"] if "ca_file" in gate else None
+    auth = Auth(bearer_token=token, headers=tuple(headers), ca_file=ca_file)
+    client = PrometheusClient(url, auth, timeout=float(gate.get("timeout", 10.0)))
     try:
         at = client.server_time()
         return [

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from compiler.cli import main
 from tests.support.fake_servers import HttpServer
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, SLOS
 
 NOW = 1_700_000_000.0
 # Events per second per tenant: now over 1h, busiest 1h and 6h windows, and over 30 days.
@@ -89,3 +90,26 @@ def test_a_server_that_cannot_answer_exits_1() -> None:
         )
     assert result.exit_code == 1
     assert server.url in result.output
+
+
+def test_the_project_gate_settings_are_sent(in_tmp_cwd: Path, monkeypatch: Any) -> None:
+    (in_tmp_cwd / "slo.yaml").write_text(
+        "apiVersion: slo-compiler/v1\nkind: Project\n"
+        f"specs: [{SLOS}]\n"
+        "gate:\n  bearer_token_env: REVIEW_TOKEN\n  headers: ['X-Scope-OrgID: platform']\n"
+    )
+    monkeypatch.setenv("REVIEW_TOKEN", "s3cret")
+    with HttpServer(_answer) as server:
+        result = CliRunner().invoke(
+            main, ["explain", "enforcement-gate/gate-reliability", "--prometheus", server.url]
+        )
+        received = server.received
+    assert result.exit_code == 0, result.output
+    assert all(r.headers.get("authorization") == "Bearer s3cret" for r in received)
+    assert all(r.headers.get("x-scope-orgid") == "platform" for r in received)
+    monkeypatch.delenv("REVIEW_TOKEN")
+    result = CliRunner().invoke(
+        main, ["explain", "enforcement-gate/gate-reliability", "--prometheus", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 1
+    assert "gate.bearer_token_env names $REVIEW_TOKEN, which is not set" in result.output
