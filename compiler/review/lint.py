@@ -16,7 +16,6 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import assert_never
 
 from compiler import conventions
 from compiler.conventions import DISCARD_RECEIVER
@@ -24,25 +23,11 @@ from compiler.diagnostics import Diagnostic, Location, Severity, SpecError
 from compiler.load.loader import Document, PathKey, load_file
 from compiler.model.service import ServiceSpec, SpecSet
 from compiler.model.signal import (
-    Baseline,
-    GaugeMeasure,
-    Measure,
-    NewEvents,
-    NoData,
-    QuantileMeasure,
-    RateMeasure,
-    RatioMeasure,
-    RawPromQL,
     Signal,
-    Threshold,
-    Trend,
 )
 from compiler.model.slo import SLO, Tier
-from compiler.promql import Selector
 from compiler.review import alerting
 from compiler.targets.rule_tests.timeline import Phase, SloMath, Timeline
-
-TENANT_LABEL = "tenant"
 
 
 @dataclass(frozen=True)
@@ -58,11 +43,11 @@ RULES = (
     Rule("duplicate-pages", "a tier that only ever starts firing while another already pages"),
     Rule("objective-unmeasurable", "an objective tighter than the events behind it can measure"),
     Rule("alert-name-collision", "one alert name in more than one spec file"),
-    Rule("tenant-aggregated", "a signal on tenant-labelled metrics that sums tenants together"),
     Rule("severity-unrouted", "an alert of a severity that routing discards"),
 )
 # Not rules here because validation already says them: a tier above 100 % errors (an error),
-# an alert without a runbook link (a warning), a service without an owner (the schema).
+# an alert without a runbook link, a signal that sums tenants together (warnings), a service
+# without an owner (the schema).
 CODES = frozenset(rule.code for rule in RULES)
 
 # Per (service, SLO, window): events per second per group (its labels as `k="v"`), e.g. the
@@ -349,77 +334,6 @@ def alert_name_collision(specs: SpecSet, locator: Locator, traffic: Traffic) -> 
             )
 
 
-# --- tenant-aggregated -------------------------------------------------------------------
-
-
-def _measure_selectors(measure: Measure) -> list[Selector]:
-    match measure:
-        case RateMeasure():
-            return list(measure.events.selectors)
-        case RatioMeasure():
-            return [*measure.numerator.selectors, *measure.denominator.selectors]
-        case GaugeMeasure():
-            return [measure.selector]
-        case QuantileMeasure():
-            return [measure.histogram]
-        case _:
-            assert_never(measure)
-
-
-def _selectors(signal: Signal) -> list[Selector]:
-    """The series a structured condition reads (raw PromQL says its own grouping)."""
-    condition = signal.condition
-    match condition:
-        case Threshold() | Baseline():
-            return _measure_selectors(condition.measure)
-        case NewEvents():
-            return [condition.counter]
-        case NoData():
-            return [*condition.series, *condition.counters]
-        case Trend():
-            return [condition.gauge]
-        case RawPromQL():
-            return []
-        case _:
-            assert_never(condition)
-
-
-def tenant_aggregated(specs: SpecSet, locator: Locator, traffic: Traffic) -> Iterator[Finding]:
-    """A signal on metrics labelled by tenant whose group_by leaves tenant out: one noisy
-    tenant hides in the sum, or one tenant's problem pages as everyone's."""
-    for spec in specs.services:
-        for signal in spec.signals:
-            if TENANT_LABEL in signal.group_by:
-                continue
-            labelled = sorted(
-                {
-                    selector.metric
-                    for selector in _selectors(signal)
-                    if (metric := _declared(spec, selector.metric)) is not None
-                    and TENANT_LABEL in metric
-                }
-            )
-            if labelled:
-                yield _warn(
-                    "tenant-aggregated",
-                    locator.signal(spec, signal),
-                    f"{signal.name} reads {', '.join(labelled)}, labelled by {TENANT_LABEL}, "
-                    f"but is grouped by {', '.join(signal.group_by) or 'nothing'}: tenants "
-                    f"are summed together; add {TENANT_LABEL} to group_by",
-                )
-
-
-def _declared(spec: ServiceSpec, name: str) -> tuple[str, ...] | None:
-    """The labels of the declared metric ``name`` (histogram series by base name)."""
-    for suffix in ("", "_bucket", "_count", "_sum"):
-        if suffix and not name.endswith(suffix):
-            continue
-        metric = spec.metric(name.removesuffix(suffix) if suffix else name)
-        if metric is not None:
-            return metric.labels
-    return None
-
-
 # --- severity-unrouted -------------------------------------------------------------------
 
 
@@ -455,6 +369,5 @@ CHECKS: tuple[Check, ...] = (
     duplicate_pages,
     objective_unmeasurable,
     alert_name_collision,
-    tenant_aggregated,
     severity_unrouted,
 )
