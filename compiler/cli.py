@@ -7,11 +7,13 @@ Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click'
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -524,9 +526,10 @@ def test(
         )
     started = time.monotonic()
     try:
-        outcomes = list(
-            rule_test_runner.report(rule_test_runner.run(found, jobs), echo, root=Path.cwd())
-        )
+        with _terminate_as_interrupt():
+            outcomes = list(
+                rule_test_runner.report(rule_test_runner.run(found, jobs), echo, root=Path.cwd())
+            )
     except promtool.PromtoolMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -602,7 +605,8 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
         click.echo(f"unknown service(s): {', '.join(unknown)}", err=True)
         sys.exit(1)
     try:
-        drawn = previews.preview(result.specs, out, services)
+        with _terminate_as_interrupt():
+            drawn = previews.preview(result.specs, out, services)
     except (PrometheusError, promtool.PromtoolMissing, LabelError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -793,6 +797,25 @@ def diff_command(base: str | None, head: str | None, output_format: str) -> None
     found = semantic_diff.diff(old.result.specs, new.result.specs)
     render = {"text": text.diff_report, "markdown": markdown.render, "json": json_report.render}
     click.echo(render[output_format](found, old.label, new.label), nl=False)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a timeout) unwinds like Ctrl-C: the temporary
+    directories are removed and the servers started are stopped, not left behind."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave it to them
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 main.add_command(gate_command)

@@ -15,6 +15,8 @@ from compiler.durations import Duration
 SERVICE_LABEL = "service"
 SLO_LABEL = "slo"
 WINDOW_LABEL = "window"
+# The label multi-tenant series carry their tenant in: an alert on them should say which.
+TENANT_LABEL = "tenant"
 
 # Labels on alerts (and on the per-tier meta series).
 SEVERITY_LABEL = "severity"

@@ -93,7 +93,7 @@ def scope(given: Sequence[Path], configured: Sequence[Path], root: Path | None =
     if not given:
         return Scope(tuple(configured))
     found, problems = discover(given)
-    if problems:  # compiling them alone reports what is missing
+    if errors(problems):  # compiled alone, they say why
         return Scope(tuple(given))
     wanted = {path.resolve() for path in found}
     members = discover(configured)[0]

@@ -8,7 +8,7 @@ are checked again by ``promtool check rules`` in the test suite.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,19 +69,29 @@ def quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-# Expressions nest a few levels; the parser recurses (deep enough input crashes the
-# process), and its walks are slow on deep trees.
+# Expressions nest a few levels and combine a few terms; the parser recurses (deep enough
+# input crashes the process) and its memory grows with the square of a chain's length (a
+# sum of 1,000 terms took 400 MB), so both are bounded before it runs.
 MAX_DEPTH = 64
 MAX_LENGTH = 64 * 1024
+MAX_OPERATORS = 200
+_SYMBOLS = frozenset("+-*/%^<>")
+_WORDS = frozenset({"and", "or", "unless", "atan2"})
 
 
 def parse(expr: str) -> Any:
     """Parse a PromQL expression; raise :class:`PromQLError` with the parser's message (also
-    for expressions longer than :data:`MAX_LENGTH` or nested deeper than :data:`MAX_DEPTH`)."""
+    for expressions longer than :data:`MAX_LENGTH`, nested deeper than :data:`MAX_DEPTH` or
+    with more than :data:`MAX_OPERATORS` binary operators)."""
     if len(expr) > MAX_LENGTH:
         raise PromQLError(f"longer than {MAX_LENGTH} characters")
-    if _depth(expr) > MAX_DEPTH:
+    depth, operators = _shape(expr)
+    if depth > MAX_DEPTH:
         raise PromQLError(f"nested more than {MAX_DEPTH} levels deep")
+    if operators > MAX_OPERATORS:
+        raise PromQLError(
+            f"more than {MAX_OPERATORS} operators: split the query into recording rules"
+        )
     try:
         return promql_parser.parse(expr)
     except (ValueError, TypeError) as exc:  # the parser reports syntax errors as ValueError
@@ -92,12 +102,15 @@ def parse(expr: str) -> Any:
         raise PromQLError(f"the PromQL parser failed: {exc}") from exc
 
 
-def _depth(expr: str) -> int:
-    """The deepest nesting of brackets outside string literals."""
-    depth = deepest = 0
+def _shape(expr: str) -> tuple[int, int]:
+    """The deepest nesting of brackets, and about how many binary operators there are
+    (symbols and keywords outside string literals and label matchers; a unary minus or an
+    exponent's sign counts too, which only makes the bound a little stricter)."""
+    depth = deepest = operators = braces = 0
     quote_char = ""
     escaped = False
-    for char in expr:
+    word = previous = ""
+    for char in expr + " ":
         if quote_char:
             if escaped:
                 escaped = False
@@ -105,14 +118,26 @@ def _depth(expr: str) -> int:
                 escaped = True
             elif char == quote_char:
                 quote_char = ""
-        elif char in "\"'`":
+            continue
+        if char.isalnum() or char in "_:":
+            word += char
+            continue
+        if word.lower() in _WORDS and not braces:
+            operators += 1
+        word = ""
+        if char in "\"'`":
             quote_char = char
         elif char in "([{":
             depth += 1
             deepest = max(deepest, depth)
+            braces += char == "{"
         elif char in ")]}":
             depth -= 1
-    return deepest
+            braces -= char == "}" and braces > 0
+        elif not braces and (char in _SYMBOLS or char == "!" or (char == "=" == previous)):
+            operators += 1  # "==" counts at its second "=", "<=" at its "<"
+        previous = char
+    return deepest, operators
 
 
 def normalized(expr: str) -> str:
@@ -170,9 +195,23 @@ def parse_selector(text: str) -> Selector:
     return Selector(metric, tuple(matchers))
 
 
+# A string literal (double, single or back quotes) or the placeholder, whichever comes first.
+_LITERAL_OR_PLACEHOLDER = re.compile(
+    r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`|' + re.escape(WINDOW_PLACEHOLDER)
+)
+
+
 def substitute_window(query: str, window: str) -> str:
-    """Replace the window placeholder with a range such as ``5m``."""
-    return query.replace(WINDOW_PLACEHOLDER, window)
+    """Replace the window placeholder with a range such as ``5m``; inside a string literal
+    (``path="/x/$window"``) it is text and stays."""
+    return _LITERAL_OR_PLACEHOLDER.sub(
+        lambda m: window if m.group(0) == WINDOW_PLACEHOLDER else m.group(0), query
+    )
+
+
+def has_window(query: str) -> bool:
+    """Whether the query has the window placeholder outside its string literals."""
+    return any(m.group(0) == WINDOW_PLACEHOLDER for m in _LITERAL_OR_PLACEHOLDER.finditer(query))
 
 
 def metric_names(expr: Any) -> set[str]:
@@ -188,8 +227,43 @@ def metric_names(expr: Any) -> set[str]:
             )
         return True
 
-    promql_parser.walk(expr, visit)
+    walk(expr, visit)
     return names
+
+
+# The attributes that hold a node's operands, in the order the expression reads.
+_OPERANDS = {
+    "BinaryExpr": ("lhs", "rhs"),
+    "UnaryExpr": ("expr",),
+    "ParenExpr": ("expr",),
+    "AggregateExpr": ("param", "expr"),
+    "SubqueryExpr": ("expr",),
+    "MatrixSelector": ("vector_selector",),
+    "Call": ("args",),
+}
+
+
+def walk(expr: Any, visit: Callable[[Any], bool]) -> None:
+    """Call ``visit`` on every node of a parsed expression, operands in reading order;
+    a node's operands are skipped when it returns False.
+
+    The parser's own walk copies each subtree into Python at every node it passes, which
+    costs the square of the expression's size (a 300-term sum took 13 s); reading the
+    operands costs its size.
+    """
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        if not visit(node):
+            continue
+        operands: list[Any] = []
+        for name in _OPERANDS.get(type(node).__name__, ()):
+            value = getattr(node, name)
+            if isinstance(value, list):
+                operands.extend(value)
+            elif value is not None:
+                operands.append(value)
+        pending.extend(reversed(operands))
 
 
 def selectors_in(expr: Any) -> list[Selector]:
@@ -206,7 +280,7 @@ def selectors_in(expr: Any) -> list[Selector]:
             )
         return True
 
-    promql_parser.walk(expr, visit)
+    walk(expr, visit)
     return found
 
 

@@ -15,6 +15,7 @@ from compiler import conventions
 from compiler.formats.draft import Findings
 from compiler.load.loader import Document, PathKey
 from compiler.promql import WINDOW_PLACEHOLDER, PromQLError, parse, substitute_window
+from compiler.promql import has_window as has_placeholder
 
 # Sloth's placeholder as its validator accepts it: `{{.window}}`, spaces allowed inside.
 _GO_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
@@ -44,7 +45,7 @@ def window_query(query: str) -> str:
     other = _GO_ACTION.search(text)
     if other:
         raise QueryError(f"unsupported template {other.group(0)!r}: only {SLOTH_WINDOW} is known")
-    if WINDOW_PLACEHOLDER not in text:
+    if not has_placeholder(text):
         raise QueryError(f"the query must contain {SLOTH_WINDOW} where the range goes")
     try:
         parse(substitute_window(text, "5m"))
@@ -151,7 +152,7 @@ def group_by_of(found: Findings, queries: list[tuple[Document, PathKey, str]]) -
     """The labels an SLO is split by: those its (native) queries keep, as Sloth alerts per
     series. A plain selector is summed into one series, as the native format does."""
     kept = [
-        (document, path, result_labels(text) if WINDOW_PLACEHOLDER in text else ())
+        (document, path, result_labels(text) if has_placeholder(text) else ())
         for document, path, text in queries
     ]
     known = [labels for _, _, labels in kept if labels is not None]

@@ -29,6 +29,7 @@ from compiler.model.slo import SLO
 
 DEFAULT_SPECS = Path("slos")
 MAX_TIMEOUT = 3600.0  # seconds; beyond it a socket timeout overflows
+DEFAULT_DEADLINE = 600.0  # the whole run: a CI step should not hang for its job's limit
 DEFAULT_SIGNOFFS = Path("signoffs")
 
 
@@ -63,6 +64,14 @@ DEFAULT_SIGNOFFS = Path("signoffs")
     show_default=True,
     metavar="SECONDS",
     help="Bound on each HTTP request (failed requests are retried twice).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    metavar="SECONDS",
+    help="Bound on the whole run's requests: past it, what is unanswered is UNKNOWN.",
 )
 @click.option(
     "--format",
@@ -109,6 +118,7 @@ def gate_command(
     specs: tuple[Path, ...],
     signoffs: Path | None,
     timeout: float,
+    deadline: float,
     output_format: str,
     output: Path | None,
     bearer_token_env: str | None,
@@ -131,15 +141,16 @@ def gate_command(
         port_ok = False
     if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
         raise click.BadParameter("give an http:// or https:// URL", param_hint="--prometheus")
-    if not math.isfinite(timeout) or timeout > MAX_TIMEOUT:
-        raise click.BadParameter(
-            f"give a number of seconds up to {MAX_TIMEOUT:g}", param_hint="--timeout"
-        )
+    for name, seconds in (("--timeout", timeout), ("--deadline", deadline)):
+        if not math.isfinite(seconds) or seconds > MAX_TIMEOUT:
+            raise click.BadParameter(
+                f"give a number of seconds up to {MAX_TIMEOUT:g}", param_hint=name
+            )
     auth = _auth(bearer_token_env, basic_auth_user, basic_auth_password_env, headers, ca_file)
     if signoffs is not None and not signoffs.is_dir():
         raise click.BadParameter(f"{signoffs} is not a directory", param_hint="--signoffs")
     try:
-        client = PrometheusClient(url, auth, timeout=timeout)
+        client = PrometheusClient(url, auth, timeout=timeout, run_timeout=deadline)
     except (ssl.SSLError, OSError) as error:
         raise click.BadParameter(
             f"{ca_file} holds no usable CA certificates (PEM): {error}", param_hint="--ca-file"

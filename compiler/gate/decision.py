@@ -62,6 +62,7 @@ REASONS: dict[str, Verdict] = {
             "no-data",
             "nan",
             "gap",
+            "short-history",
             "not-in-specs",
             "invalid-specs",
             "nothing-selected",

@@ -50,6 +50,7 @@ class Evidence:
     rules_evaluated_at: float | None = None
     checked_from: float | None = None  # the clear period searched for gaps in the records
     checked_to: float | None = None
+    history_from: float | None = None  # when records began, if within the lookback
     episode: Episode | None = None
     signoff: SignOff | None = None
     alerts_now: list[dict[str, Any]] = field(default_factory=list)
@@ -191,7 +192,17 @@ class SloJudge:
         # Several copies (rulers behind Thanos, tenants' namespaces): judge the freshest.
         group = max(copies, key=lambda g: _evaluated_at(g) or 0.0)
         interval = group.get("interval")
-        if isinstance(interval, int | float) and interval > 0:
+        shortest = min(tier.short_window for tier in self.slo.tiers)
+        if not isinstance(interval, int | float) or isinstance(interval, bool):
+            pass  # not reported: the fallback interval is used
+        elif not 0 < interval <= shortest.seconds:  # NaN fails too
+            self.unknown(
+                "rules-unhealthy",
+                f"rule group '{name}' reports an evaluation interval of {interval!r}s: not a "
+                f"positive number of seconds up to its shortest window ({shortest}), so its "
+                "records and alerts cannot follow that window",
+            )
+        else:
             self.evidence.evaluation_interval = float(interval)
         expected = slo_rules.slo_rule_group(self.spec.service, self.slo)["rules"]
         loaded = {_rule_key(rule): rule for rule in group.get("rules", [])}
@@ -305,7 +316,7 @@ class SloJudge:
     def check_alerts(self) -> None:
         """ALERTS now (firing or pending blocks) and over the lookback (episodes)."""
         selector = self._alerts_selector()
-        history = self.client.instant(f"{selector}[{self.policy.lookback}]", self.now)
+        history = self.client.samples(f"{selector}[{self.policy.lookback}]", self.now)
         pending: dict[tuple[tuple[str, str], ...], float] = {}
         firings = []
         for item in history:
@@ -383,7 +394,14 @@ class SloJudge:
             )
 
     def check_gaps(self) -> None:
-        """The records the alerts read have samples throughout the clear period."""
+        """The records the alerts read have samples throughout the clear period.
+
+        A history younger than the lookback (a new deployment, a new server) is evidence
+        from where it begins, once it covers the SLO's clear period; holes after it began
+        longer than ``max_gap`` are gaps. The answer depends on the data only, not on when
+        the gate runs: holes are looked for at every evaluation interval of an absolute grid
+        (a subquery's steps), whatever the range query's step.
+        """
         episode = self.evidence.episode
         start = self.now - self.policy.lookback.seconds
         if episode is not None:
@@ -400,41 +418,88 @@ class SloJudge:
                 wanted.setdefault(conventions.EVENTS_TOTAL, set()).add(tier.long_window)
             if tier.min_bad_events:
                 wanted.setdefault(conventions.EVENTS_BAD, set()).add(tier.long_window)
-        reach = self.max_gap
-        first = min(start + reach, self.now)
-        step = max(self.interval, (self.now - first) / _MAX_STEPS)
-        steps = int((self.now - first) // step)
-        gaps: dict[tuple[float, float], list[str]] = {}
+        grid = max(1, round(self.interval))
+        step = max(grid, math.ceil((self.now - start) / _MAX_STEPS))
+        steps = int((self.now - start) // step)
+        first = self.now - steps * step  # the last step is now
+        # Per step: 0 where some grid point in the step had no sample for longer than G.
+        covered: dict[str, list[bool]] = {}
         for metric, windows in sorted(wanted.items()):
-            names = "|".join(sorted(str(w) for w in windows))
-            expr = (
-                f"count by ({conventions.WINDOW_LABEL}) (count_over_time("
-                f'{metric}{{{self.series.matchers}, {conventions.WINDOW_LABEL}=~"{names}"}}'
-                f"[{int(reach)}s]))"
-            )
-            last = first + steps * step
-            found = {
-                item.labels.get(conventions.WINDOW_LABEL, ""): item
-                for item in self.client.range(expr, first, last, step)
-            }
+            # A window the answer leaves out (the query gives each a series) has no samples.
             for window in sorted(windows):
-                item = found.get(str(window))
-                covered = {round((t - first) / step) for t, _ in item.samples} if item else set()
-                missing = [first + k * step for k in range(steps + 1) if k not in covered]
-                for gap_start, gap_end in decision.runs(missing, step * 1.5):
-                    span = (gap_start - reach, gap_end)
-                    gaps.setdefault(span, []).append(self._name(metric, str(window)))
-        for (start, end), holes in sorted(gaps.items()):
+                covered[self._name(metric, str(window))] = [False] * (steps + 1)
+            for item in self.client.range(
+                self._coverage_expr(metric, windows, grid, step), first, self.now, step
+            ):
+                at = {round((t - first) / step): value > 0 for t, value in item.samples}
+                name = self._name(metric, item.labels.get(conventions.WINDOW_LABEL, ""))
+                covered[name] = [at.get(k, False) for k in range(steps + 1)]
+        began = self._history_began(covered, first, step, young=episode is None)
+        holes: dict[tuple[float, float], list[str]] = {}
+        for name, flags in covered.items():
+            missing = [first + k * step for k, ok in enumerate(flags) if not ok]
+            for hole_start, hole_end in decision.runs(missing, step * 1.5):
+                if began is not None and hole_end <= began:
+                    continue  # before the records began: the young history, judged above
+                span = (max(start, hole_start - step - self.max_gap), hole_end)
+                holes.setdefault(span, []).append(name)
+        for (hole_start, hole_end), names in sorted(holes.items()):
             self.unknown(
                 "gap",
-                f"no samples of {', '.join(holes)} from {format_time(start)} to "
-                f"{format_time(end)} ({format_span(end - start)}), longer than "
+                f"no samples of {', '.join(names)} from {format_time(hole_start)} to "
+                f"{format_time(hole_end)} ({format_span(hole_end - hole_start)}), longer than "
                 f"{self.policy.max_gap_evaluations} evaluation intervals "
                 f"({format_span(self.max_gap)}): the rules or the server were not running, "
                 "so silence there is no evidence",
-                since=start,
-                until=end,
+                since=hole_start,
+                until=hole_end,
             )
+
+    def _coverage_expr(self, metric: str, windows: set[Duration], grid: int, step: int) -> str:
+        """Per window: 1 or more where every grid point of the last step saw a sample within
+        ``max_gap``, 0 where one did not (``or`` a zero for each window, since a window
+        with no samples at all is no series)."""
+        names = sorted(str(w) for w in windows)
+        label = conventions.WINDOW_LABEL
+        counts = (
+            f"count by ({label}) (count_over_time("
+            f'{metric}{{{self.series.matchers}, {label}=~"{"|".join(names)}"}}'
+            f"[{int(self.max_gap)}s]))"
+        )
+        zeros = " or ".join(f'label_replace(vector(0), "{label}", "{n}", "", "")' for n in names)
+        return f"min_over_time(({counts} or {zeros})[{step}s:{grid}s])"
+
+    def _history_began(
+        self, covered: dict[str, list[bool]], first: float, step: float, young: bool
+    ) -> float | None:
+        """When the records began, if after the start of the lookback: a young history. It
+        counts as evidence once it covers the clear period (``clear_windows`` of the
+        longest long window); before that the SLO is UNKNOWN (``short-history``)."""
+        if not young or not covered:
+            return None
+        leading = [
+            next((k for k, ok in enumerate(flags) if ok), None) for flags in covered.values()
+        ]
+        if any(k is None for k in leading):
+            return None  # a series with no samples at all: a gap over the whole period
+        latest = max(k for k in leading if k is not None)
+        if latest == 0:
+            return None  # records from the start of the lookback: not young
+        began = first + latest * step - step
+        self.evidence.history_from = began
+        longest = max(tier.long_window.seconds for tier in self.slo.tiers)
+        needed = self.policy.clear_windows * longest
+        if self.now - began < needed:
+            self.unknown(
+                "short-history",
+                f"the records begin at {format_time(began)}, {format_span(self.now - began)} "
+                f"ago: less than the clear period of {self.policy.clear_windows} x "
+                f"{Duration(longest)} (the longest window), so no alert could have fired and "
+                f"cleared in it; the gate can pass from {format_time(began + needed)}",
+                since=began,
+                until=began + needed,
+            )
+        return began
 
     def passed(self) -> None:
         """The PASS reason: what the evidence was."""
@@ -444,6 +509,12 @@ class SloJudge:
             if self.evidence.checked_from is not None
             else "records complete"
         )
+        if self.evidence.history_from is not None:
+            checked = (
+                f"records complete since they began at "
+                f"{format_time(self.evidence.history_from)}, within the {self.policy.lookback} "
+                "lookback and longer than the clear period"
+            )
         if episode is None:
             self.add(
                 Verdict.PASS,

@@ -136,6 +136,7 @@ def _result_data(result: SloResult) -> dict[str, Any]:
             "rules_evaluated_at": _time(evidence.rules_evaluated_at),
             "checked_from": _time(evidence.checked_from),
             "checked_to": _time(evidence.checked_to),
+            "history_from": _time(evidence.history_from),
             "episode": None
             if evidence.episode is None
             else {

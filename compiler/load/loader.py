@@ -34,6 +34,10 @@ _MAX_NODES = 2_000_000
 # Specs nest a few levels; libyaml composes nested collections recursively in C, where a
 # deep enough document crashes the process instead of raising.
 MAX_DEPTH = 64
+# Far more than the largest spec (10,000 SLOs in one file are about 3 MB), and read whole.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+# The longest value of any field (PromQL has its own, equal bound: compiler.promql).
+MAX_TEXT = 64 * 1024
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -74,6 +78,10 @@ def load_file(path: Path, display_name: str | None = None) -> list[Document]:
     """Read every YAML document in ``path``; raise :class:`SpecError` if it cannot be read."""
     name = display_name or str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"{size:,} bytes: a spec file holds at most {MAX_FILE_BYTES:,}"
+            raise SpecError([Diagnostic(Location(name), message)])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Diagnostic(Location(name), f"cannot read file: {exc}")]) from exc
@@ -170,6 +178,13 @@ class _Walker:
         raise yaml.YAMLError(f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
 
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+        if len(node.value) > MAX_TEXT:
+            # Free text is copied into every rule and notification of its SLO: a 50 MB
+            # description made 500 MB of output.
+            self._problem(
+                node, path, f"a value of {len(node.value):,} characters: at most {MAX_TEXT:,}"
+            )
+            return None
         try:
             value = self._constructor.construct_object(node, deep=True)
         except Exception as exc:  # PyYAML's constructors raise many types

@@ -15,7 +15,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from compiler.synthetic.exporter import SyntheticExporter
@@ -85,6 +85,7 @@ def live_server_with_history(
     minutes: float,
     live_rule_files: Sequence[Path] | None = None,
     end: int | None = None,
+    unrecorded: Callable[[str], bool] | None = None,
 ) -> Iterator[LocalPrometheus]:
     """A server that looks as if it had run ``live_rule_files`` (default ``rule_files``)
     for ``minutes`` until now, and keeps running them.
@@ -97,7 +98,9 @@ def live_server_with_history(
     server yielded has loaded the history and evaluated every rule group at least once.
     ``end`` (Unix seconds) defaults to now, not rounded: the sooner the history ends before
     the live evaluation begins, the shorter the hole between them (it must stay within a
-    few evaluation intervals, or a release gate rightly sees a gap).
+    few evaluation intervals, or a release gate rightly sees a gap). ``unrecorded``: which
+    lines of the recorded history (OpenMetrics) to leave out, as a server that was down then
+    would have (a restart's hole in the records).
     """
     end = end if end is not None else int(time.time())
     start = end - int(minutes * 60)
@@ -114,9 +117,14 @@ def live_server_with_history(
             with LocalPrometheus(builder_dir) as builder:
                 for depth, document in enumerate(recording_levels(rule_files), start=1):
                     text = rule_history(builder, document, start, end)
+                    if unrecorded is not None:
+                        lines = text.splitlines(keepends=True)
+                        text = "".join(line for line in lines if not unrecorded(line))
                     probes.append(_backfill_into(text, [builder_dir, live_dir], f"level {depth}"))
                     builder.restart()
                 alerts = alert_lines(builder, live.rule_files, start, end)
+                if unrecorded is not None:
+                    alerts = [line for line in alerts if not unrecorded(line)]
                 probes.append(
                     _backfill_into("\n".join([*alerts, "# EOF"]) + "\n", [live_dir], "ALERTS")
                 )

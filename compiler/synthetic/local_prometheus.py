@@ -96,6 +96,14 @@ class LocalPrometheus:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:  # not ready, or interrupted while waiting: never left running
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self._process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -107,7 +115,6 @@ class LocalPrometheus:
                 if response.status == 200:
                     return
             time.sleep(0.2)
-        self.stop()
         raise PrometheusError(
             f"prometheus not ready after {timeout}s: {self._log.read_text()[-2000:]}"
         )

@@ -31,6 +31,8 @@ class SyntheticSeries:
     labels: tuple[tuple[str, str], ...]
     shape: tuple[Point, ...]
     kind: Kind = "counter"
+    # Minutes at which a counter's process restarts: no sample then, and from zero after.
+    restarts: tuple[float, ...] = ()
 
     @property
     def selector(self) -> str:
@@ -69,8 +71,16 @@ class SyntheticSeries:
                 current = at((i - 1) * step / 60)
                 rate = rate if current is None else current
                 total += rate * step
+                if self._restarted((i - 1) * step / 60, i * step / 60):
+                    total = 0.0
+                    values.append(None)  # the process is down for this scrape
+                    continue
             values.append(None if at(i * step / 60) is None else round(total, 9))
         return values
+
+    def _restarted(self, before: float, minute: float) -> bool:
+        """Whether the process restarts after ``before`` and by ``minute``."""
+        return any(before < restart <= minute for restart in self.restarts)
 
     def total_at(self, seconds: float, step: int = 60) -> float:
         """A counter's value ``seconds`` after minute 0: :meth:`samples` between its steps.
@@ -79,6 +89,12 @@ class SyntheticSeries:
         a counter reset.
         """
         seconds = max(seconds, 0.0)
+        restarted = [r * 60 for r in self.restarts if r * 60 <= seconds]
+        if restarted:  # counted from zero since the last restart
+            return self._total(seconds, step) - self._total(max(restarted), step)
+        return self._total(seconds, step)
+
+    def _total(self, seconds: float, step: int) -> float:
         last = int(seconds // step)  # the step that ``seconds`` falls in
         # The rate can only change at the first step at or after each point of the shape.
         changes = sorted({0, *(math.ceil(minute * 60 / step) for minute, _ in self.shape)})
@@ -92,9 +108,16 @@ class SyntheticSeries:
         return total - rate * (step - (seconds - last * step))
 
 
-def counter(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:
-    """A counter: ``shape`` lists (start minute, events per second, or None for silence)."""
-    return SyntheticSeries(metric, tuple(sorted(labels.items())), tuple(shape), "counter")
+def counter(
+    metric: str,
+    labels: dict[str, str],
+    shape: Sequence[Point],
+    restarts: Sequence[float] = (),
+) -> SyntheticSeries:
+    """A counter: ``shape`` lists (start minute, events per second, or None for silence);
+    at each minute of ``restarts`` its process restarts (no sample, then from zero)."""
+    items = tuple(sorted(labels.items()))
+    return SyntheticSeries(metric, items, tuple(shape), "counter", tuple(sorted(restarts)))
 
 
 def gauge(metric: str, labels: dict[str, str], shape: Sequence[Point]) -> SyntheticSeries:
@@ -127,7 +150,8 @@ def promtool_values(series: SyntheticSeries, minutes: float, step: int = 60) -> 
                     break
                 increment, previous = difference, current
                 j += 1
-            start = _num(max(first, reached) if series.kind == "counter" else first)
+            rounded = abs(first - reached) <= 1e-6 * max(1.0, abs(reached))  # not a restart
+            start = _num(max(first, reached) if series.kind == "counter" and rounded else first)
             step_text = _num(increment or 0.0)
             if j - i == 1:
                 segments.append(start)

@@ -21,6 +21,7 @@ from compiler.promql import (
     WINDOW_PLACEHOLDER,
     PromQLError,
     Selector,
+    has_window,
     parse,
     parse_selector,
     selectors_in,
@@ -64,6 +65,7 @@ class Catalog:
     def __init__(self, check: Checker, metrics: tuple[Metric, ...]) -> None:
         self.check = check
         self.metrics = {m.name: m for m in metrics}
+        self.read: list[Metric] = []  # every declared metric a check has read, in order
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +109,7 @@ class Catalog:
                     path,
                     f"'{metric.name}' has no label '{label}'{hint}; declared labels: {declared}",
                 )
+        self.read.append(metric)
         return metric
 
 
@@ -126,11 +129,29 @@ def parse_duration(check: Checker, path: PathKey, text: str | None) -> Duration 
         return None
 
 
+# The shortest window anything is computed over: rate() and increase() need two samples in
+# it, which a shorter window misses at common scrape intervals (up to 30s).
+MIN_WINDOW = Duration.parse("1m")
+
+
+def parse_window(check: Checker, path: PathKey, text: str | None) -> Duration | None:
+    """A window a rate or a change is computed over: a duration of at least MIN_WINDOW."""
+    window = parse_duration(check, path, text)
+    if window is not None and window < MIN_WINDOW:
+        check.error(
+            path,
+            f"{window} is shorter than {MIN_WINDOW}: at common scrape intervals a window that "
+            "short never holds two samples, so what is computed over it never has a value",
+        )
+        return None
+    return window
+
+
 def parse_events(
     check: Checker, catalog: Catalog, text: str, path: PathKey, group_by: tuple[str, ...]
 ) -> Events | None:
     """Events given as a counter selector or as a query of rates with ``$window``."""
-    if WINDOW_PLACEHOLDER in text:
+    if has_window(text):
         try:
             expr = parse(substitute_window(text, "5m"))
         except PromQLError as exc:

@@ -11,9 +11,10 @@ A drill is written the way a runbook tells it (docs/testing.md, "Drills")::
           - {silent: true, labels: {tenant: t2}}
 
 Series are counters with rates (``/s``, ``/m``, ``/h``) or gauges with values, changing at
-whole minutes (``from 10m``), or ``silent`` (no samples). Expectations must name an alert of
-the service (a tier or a signal) and labels it can carry; every problem is reported at its
-line.
+whole minutes (``from 10m``), or ``silent`` (no samples); a counter's process can
+``restart from 20m`` (no sample then, and counting from zero after). Expectations must name
+an alert of the service (a tier or a signal) and labels it can carry; every problem is
+reported at its line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from compiler.promql import PromQLError, Selector, parse_selector
 from compiler.synthetic.series import Point, SyntheticSeries, counter, gauge
 
 _STEP = re.compile(
-    r"^\s*(?P<value>silent|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+    r"^\s*(?P<value>silent|restart|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
     r"(?:/\s*(?P<unit>s|m|h))?\s*(?:from\s+(?P<start>\S+))?\s*$"
 )
 
@@ -133,20 +134,25 @@ def _series(
         error((*path, key), "a drill's series names its labels with = only")
         return None
     check_series((*path, key), selector, is_counter)
-    shape = _steps(entry[steps_key], (*path, steps_key), error, is_counter)
-    if shape is None:
+    steps = _steps(entry[steps_key], (*path, steps_key), error, is_counter)
+    if steps is None:
         return None
+    shape, restarts = steps
     changes.extend(int(start) for start, _ in shape)
+    changes.extend(int(minute) for minute in restarts)
     labels = {m.label: m.value for m in selector.matchers}
-    build = counter if is_counter else gauge
-    return build(selector.metric, labels, shape)
+    if is_counter:
+        return counter(selector.metric, labels, shape, restarts)
+    return gauge(selector.metric, labels, shape)
 
 
 def _steps(
     raw: Any, path: tuple[str | int, ...], error: Report, is_counter: bool
-) -> list[Point] | None:
+) -> tuple[list[Point], list[float]] | None:
+    """The shape of a series, and the minutes its process restarts (counters)."""
     items = raw if isinstance(raw, list) else [raw]
     shape: list[Point] = []
+    restarts: list[float] = []
     for index, item in enumerate(items):
         where = (*path, index) if isinstance(raw, list) else path
         match = _STEP.match(str(item))
@@ -169,10 +175,21 @@ def _steps(
         elif index:
             error(where, "every step after the first says when: '... from 10m'")
             return None
-        if shape and start <= shape[-1][0]:
+        # A rate may begin at the minute of a restart: the process comes back with it.
+        latest = max([-1.0, *(minute for minute, _ in shape)])
+        if start <= latest or (restarts and start < restarts[-1]):
             error(where, "steps must be in time order")
             return None
         value: float | None
+        if text == "restart":
+            if restarts and start <= restarts[-1]:
+                error(where, "steps must be in time order")
+                return None
+            if not is_counter or not index or unit is not None:
+                error(where, "'restart from 20m' restarts a counter's process: after a rate")
+                return None
+            restarts.append(start)  # the rate in force goes on, counted from zero
+            continue
         if text == "silent":
             value = None
         elif is_counter:
@@ -189,7 +206,7 @@ def _steps(
                 return None
             value = float(text)
         shape.append((start, value))
-    return shape
+    return shape, restarts
 
 
 def _expectation(

@@ -240,6 +240,7 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
             Diagnostic(environment.locate(path), f"no service '{name}' in the specs{hint}")
         )
     problems.extend(_pipeline_membership(environment, services))
+    problems.extend(_scrape_windows(environment, services))
     scraped_only = {job.service for job in environment.scrape} - set(environment.otlp_services)
     for name in sorted(scraped_only & set(services)):
         if any(slo.spans for slo in services[name].slos):
@@ -250,6 +251,39 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
                     "list it under sources.otlp",
                 )
             )
+    return problems
+
+
+def _scrape_windows(environment: Environment, services: dict[str, ServiceSpec]) -> list[Diagnostic]:
+    """Every window a scraped service's alerts compute a rate over holds two samples: it is
+    at least twice the scrape interval (the 1m minimum of a spec assumes 30s or less)."""
+    problems = []
+    for index, job in enumerate(environment.scrape):
+        spec = services.get(job.service)
+        if spec is None:
+            continue
+        needed = Duration(2 * job.interval.seconds)
+        windows = [
+            (f"tier '{tier.alert}' of SLO '{slo.name}'", tier.short_window)
+            for slo in spec.slos
+            for tier in slo.tiers
+        ] + [
+            (f"signal '{signal.name}'", window)
+            for signal in spec.signals
+            for window in [getattr(signal.condition, "window", None)]
+            if isinstance(window, Duration)
+        ]
+        for what, window in windows:
+            if window < needed:
+                problems.append(
+                    Diagnostic(
+                        environment.locate(("sources", "scrape", index, "interval")),
+                        f"service '{job.service}' is scraped every {job.interval}, but {what} "
+                        f"computes a rate over {window}: a window holds two samples only if it "
+                        f"is at least twice the interval ({needed}); scrape more often or "
+                        "widen the window",
+                    )
+                )
     return problems
 
 

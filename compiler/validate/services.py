@@ -29,6 +29,7 @@ from compiler.validate.context import (
     parse_duration,
     parse_events,
     parse_histogram,
+    parse_window,
     pipeline_name,
     runbook_url,
     to_decimal,
@@ -38,9 +39,6 @@ from compiler.validate.drills import build_drill
 from compiler.validate.gate_policy import build_policy
 from compiler.validate.signals import build_signals
 from compiler.validate.span_slis import selection, span_sli
-
-# Shortest alert window: rate() needs two samples in it, at scrape intervals up to 30s.
-MIN_WINDOW = Duration.parse("1m")
 
 
 def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnostic]]:
@@ -299,16 +297,9 @@ def _tiers(
     seen: dict[tuple[str, str, int, int], int] = {}
     for index, raw in enumerate(raw_tiers):
         tier_path: PathKey = (*alerting_path, "tiers", index) if explicit else alerting_path
-        long_window = parse_duration(check, (*tier_path, "long_window"), raw["long_window"])
-        short_window = parse_duration(check, (*tier_path, "short_window"), raw["short_window"])
+        long_window = parse_window(check, (*tier_path, "long_window"), raw["long_window"])
+        short_window = parse_window(check, (*tier_path, "short_window"), raw["short_window"])
         if long_window is None or short_window is None:
-            continue
-        if short_window < MIN_WINDOW:
-            check.error(
-                (*tier_path, "short_window"),
-                f"{short_window} is shorter than {MIN_WINDOW}: at common scrape intervals a "
-                "window that short never holds two samples, and the alert could never fire",
-            )
             continue
         if short_window >= long_window:
             check.error(

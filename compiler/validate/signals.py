@@ -47,6 +47,7 @@ from compiler.validate.context import (
     parse_duration,
     parse_events,
     parse_histogram,
+    parse_window,
     pipeline_name,
     runbook_url,
     to_decimal,
@@ -92,6 +93,23 @@ def build_signals(
     return tuple(signals)
 
 
+def _check_tenant_kept(
+    check: Checker, read: Sequence[Metric], group_by: Sequence[str], path: PathKey
+) -> None:
+    """A signal on series labelled by tenant that aggregates the tenant away adds tenants'
+    numbers up and cannot say which tenant to act on (two tenants' agents of one name)."""
+    tenant = conventions.TENANT_LABEL
+    labelled = sorted({m.name for m in read if tenant in m.labels})
+    if labelled and tenant not in group_by:
+        check.warn(
+            (*path, "group_by"),
+            f"{', '.join(labelled)} {'is' if len(labelled) == 1 else 'are'} labelled by "
+            f"{tenant}, but the alert is not split by it: tenants' numbers add up and it cannot "
+            f"say which tenant to act on; add {tenant} to group_by, or set across_tenants: "
+            "true if the signal is about all tenants together",
+        )
+
+
 @dataclass(frozen=True)
 class _Context:
     """What every condition and measure reads besides its own fields."""
@@ -110,7 +128,11 @@ def _signal(
     check.labels((*path, "labels"), raw.get("labels"))
     for_ = parse_duration(check, (*path, "for"), raw.get("for"))
     clear_after = parse_duration(check, (*path, "clear_after"), raw.get("clear_after"))
+    read_before = len(catalog.read)
     condition = _condition(_Context(check, catalog, group_by, for_), raw, path)
+    # Absence adds nothing up: a service's data missing as a whole is a fine no_data signal.
+    if not isinstance(condition, RawPromQL | NoData) and not raw.get("across_tenants"):
+        _check_tenant_kept(check, catalog.read[read_before:], group_by, path)
     telemetry = pipeline_name(raw["telemetry"]) if "telemetry" in raw else service.telemetry
     pipeline_down = raw.get("pipeline_down")
     if pipeline_down is not None and telemetry == pipeline_down:
@@ -327,7 +349,7 @@ def _window(
 ) -> Duration | None:
     if isinstance(measure, GaugeMeasure):
         return None
-    return parse_duration(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
+    return parse_window(check, (*path, "window"), raw.get("window")) or DEFAULT_WINDOW
 
 
 def _gauge_selector(ctx: _Context, text: str, path: PathKey) -> Selector | None:
@@ -359,7 +381,7 @@ def _selector(check: Checker, text: str, path: PathKey) -> Selector | None:
 def _baseline(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Baseline | None:
     measure = _measure(ctx, raw, path, "max")
     window = _window(ctx.check, raw, path, measure)
-    baseline_window = parse_duration(
+    baseline_window = parse_window(
         ctx.check, (*path, "baseline_window"), raw.get("baseline_window")
     )
     offset = parse_duration(ctx.check, (*path, "baseline_offset"), raw.get("baseline_offset"))
@@ -406,7 +428,7 @@ def _reads_query(measure: Measure) -> bool:
 
 def _trend(ctx: _Context, raw: dict[str, Any], path: PathKey) -> Trend | None:
     gauge = _gauge_selector(ctx, raw["gauge"], (*path, "gauge"))
-    window = parse_duration(ctx.check, (*path, "window"), raw["window"])
+    window = parse_window(ctx.check, (*path, "window"), raw["window"])
     per = parse_duration(ctx.check, (*path, "per"), raw.get("per"))
     if gauge is None or window is None:
         return None

@@ -328,6 +328,7 @@ def test_a_token_with_a_newline_is_a_usage_error_naming_the_variable(tmp_path: P
     ("args", "message"),
     [
         (["--timeout", "nan"], "give a number of seconds"),
+        (["--deadline", "inf"], "give a number of seconds"),
         (["--ca-file", str(SPEC)], "no usable CA"),
     ],
 )
@@ -348,6 +349,35 @@ def test_a_trickled_body_meets_the_deadline(tmp_path: Path) -> None:
     assert time.monotonic() - started < 8  # three attempts of about a second, and backoff
     reasons = unknown_reasons(result)
     assert {r["code"] for r in reasons} == {"timeout"}
+
+
+@pytest.mark.parametrize(
+    "at_once", [0, len(b"HTTP/1.1 200 OK\r\n")], ids=["status-line", "headers"]
+)
+def test_a_trickled_status_line_or_header_meets_the_deadline(tmp_path: Path, at_once: int) -> None:
+    """Each byte within the socket timeout, the whole never: the watchdog ends each attempt
+    at --timeout (a byte every 0.2s: about 25s for this answer)."""
+    body = json.dumps({"status": "success", "data": {"resultType": "scalar", "result": [1, "1"]}})
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    reply = f"{head}\r\n\r\n{body}".encode()
+    started = time.monotonic()
+    with SocketServer(reply, trickle=0.2, at_once=at_once) as server:
+        result = gate(server.url, tmp_path, "--timeout", "1")
+    assert time.monotonic() - started < 8  # three attempts of about a second, and backoff
+    reasons = unknown_reasons(result)
+    assert {r["code"] for r in reasons} == {"timeout"}
+    assert "answer not complete within 1s (after 3 attempts)" in reasons[0]["message"]
+
+
+def test_the_run_has_a_deadline(tmp_path: Path) -> None:
+    """A server that hangs: the run ends at --deadline, before the attempts' timeouts."""
+    started = time.monotonic()
+    with SocketServer() as server:
+        result = gate(server.url, tmp_path, "--timeout", "30", "--deadline", "1.5")
+    assert time.monotonic() - started < 10
+    reasons = unknown_reasons(result)
+    assert {r["code"] for r in reasons} == {"timeout"}
+    assert "the run's deadline (1.5s) passed" in reasons[0]["message"]
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:abc", "http://127.0.0.1:0", "http://:9090"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,7 +101,15 @@ EXPECTED = {
     ),
     "healthy": ("gate-lab-freeze", 0, {"no-episode"}, "no tier condition is true now"),
     "rewritten": ("gate-lab", 3, {"rules-differ"}, "not the expression compiled from the spec"),
-    "young": ("gate-lab-defaults", 3, {"gap"}, "no samples of slo:burn_rate:ratio"),
+    "young": ("gate-lab-defaults", 0, {"no-episode"}, "within the 1w lookback and longer"),
+    "too-young": (
+        "gate-lab-defaults",
+        3,
+        {"short-history"},
+        "less than the clear period of 2 x 6h (the longest window)",
+    ),
+    "restart-within": ("gate-lab", 0, {"no-episode"}, "records complete from"),
+    "restart-beyond": ("gate-lab", 3, {"gap"}, "longer than 3 evaluation intervals (3m)"),
 }
 
 
@@ -167,18 +176,33 @@ def test_ruler_gap_is_found_where_the_server_was_down(lab: Lab) -> None:
     assert gaps
     for gap in gaps:  # the raw series were silent from 200 to 140 minutes before the end
         assert 200 >= minutes_before_end(lab, gap["since"]) >= 140
-        assert 200 >= minutes_before_end(lab, gap["until"]) >= 140
+        # until: the last minute no 5m window held two samples (raw back at 140)
+        assert 200 >= minutes_before_end(lab, gap["until"]) >= 138
 
 
-def test_young_server_lacks_evidence_for_the_default_lookback(lab: Lab) -> None:
-    _, entry = judged(lab, "gate-lab-defaults", "young")
-    evidence = entry["evidence"]
-    assert parse_rfc3339(evidence["checked_to"]) - parse_rfc3339(evidence["checked_from"]) == (
-        7 * 86400
-    )
-    gap = next(r for r in entry["reasons"] if r["code"] == "gap")
-    assert gap["since"] == evidence["checked_from"]
-    assert HISTORY - 2 <= minutes_before_end(lab, gap["until"]) <= HISTORY
+def test_a_young_history_is_evidence_from_where_it_begins(lab: Lab) -> None:
+    """5h30m of history under a 7d lookback: enough for a 1h tier (clear period 2h), not
+    for a 6h tier (12h), which may pass 12h after the records began."""
+    _, young = judged(lab, "gate-lab-defaults", "young")
+    assert HISTORY - 5 <= minutes_before_end(lab, young["evidence"]["history_from"]) <= HISTORY
+    _, too_young = judged(lab, "gate-lab-defaults", "too-young")
+    short = next(r for r in too_young["reasons"] if r["code"] == "short-history")
+    assert short["since"] == too_young["evidence"]["history_from"]
+    assert parse_rfc3339(short["until"]) - parse_rfc3339(short["since"]) == 12 * 3600
+
+
+def test_a_restart_hole_is_judged_by_its_length_alone(lab: Lab) -> None:
+    """Three missed evaluations make a gap where the server was down, two do not, whenever
+    the gate runs (the holes are looked for on the evaluation grid, not the query's steps)."""
+    for _ in range(2):
+        assert judged(lab, "gate-lab", "restart-within")[0] == 0
+        _, entry = judged(lab, "gate-lab", "restart-beyond")
+        gaps = [r for r in entry["reasons"] if r["code"] == "gap"]
+        assert gaps and {r["code"] for r in entry["reasons"]} == {"gap"}
+        for gap in gaps:
+            assert 130 >= minutes_before_end(lab, gap["since"]) >= 115
+            assert 125 >= minutes_before_end(lab, gap["until"]) >= 110
+        time.sleep(20)  # a later run, other query steps: the same answer
 
 
 def test_malformed_signoff_is_reported_and_ignored(lab: Lab) -> None:
@@ -203,7 +227,7 @@ def test_whole_run_blocks_and_counts(lab: Lab) -> None:
     data = json.loads(result.output)
     assert result.exit_code == 1
     assert data["decision"] == "BLOCK"
-    assert data["counts"] == {"PASS": 3, "BLOCK": 9, "UNKNOWN": 4}
+    assert data["counts"] == {"PASS": 5, "BLOCK": 9, "UNKNOWN": 5}
     assert len({e["evidence"]["evaluated_at"] for e in data["slos"]}) == 1  # one instant
 
 
@@ -224,17 +248,22 @@ def test_junit_from_a_real_run(lab: Lab, tmp_path: Path) -> None:
     out = tmp_path / "gate.xml"
     result = gate(lab, "--service", "gate-lab", "--format", "junit", "--output", str(out))
     assert result.exit_code == 1
-    assert result.output.startswith("BLOCK (exit 1): 13 SLOs")
+    assert result.output.startswith("BLOCK (exit 1): 15 SLOs")
     suites = ET.parse(out).getroot()
     cases = suites.findall("testsuite/testcase")
-    assert len(cases) == 13
+    assert len(cases) == 15
     failures = [c for c in cases if c.find("failure") is not None]
     errors = [c for c in cases if c.find("error") is not None]
     assert (suites.get("failures"), suites.get("errors")) == (
         str(len(failures)),
         str(len(errors)),
     )
-    assert {c.get("name") for c in errors} == {"ruler-gap", "not-loaded", "rewritten"}
+    assert {c.get("name") for c in errors} == {
+        "ruler-gap",
+        "not-loaded",
+        "rewritten",
+        "restart-beyond",
+    }
     for case in failures + errors:
         element = case.find("failure") if case.find("failure") is not None else case.find("error")
         assert element is not None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -68,3 +73,43 @@ def test_preview_refuses_an_unknown_service(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", str(spec), "--service", "shoop"])
     assert result.exit_code == 1
     assert "unknown service(s): shoop" in result.output
+
+
+def _processes_mentioning(text: str, program: str = "") -> list[int]:
+    """Processes whose command line mentions ``text`` (and runs ``program``, if given)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if any(text in arg for arg in argv) and Path(argv[0]).name.startswith(program):
+            found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_leaves_no_temporary_directory_and_no_server(tmp_path: Path) -> None:
+    """A cancelled CI job stops `slo preview` with SIGTERM: it unwinds as on Ctrl-C."""
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(SPEC)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "compiler", "preview", str(spec), "--out", str(tmp_path)]
+    process = subprocess.Popen(
+        command, env={**os.environ, "TMPDIR": str(scratch)}, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # Wait until the Prometheus it starts is running from the temporary directory.
+        while not _processes_mentioning(str(scratch), program="prometheus"):
+            assert process.poll() is None and time.monotonic() < deadline, "no server started"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) != 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert list(scratch.iterdir()) == []
+    assert _processes_mentioning(str(scratch)) == []

@@ -20,6 +20,11 @@ LABELS = ["tenant", "agent", "route", "code"]
 NAME = st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,6})?", fullmatch=True)
 # Label values exercise PromQL string escaping: quotes, backslashes, newlines, unicode.
 VALUE = st.text(alphabet=st.sampled_from(list('ab5."\\\n/ é*')), min_size=1, max_size=8)
+# Free text goes into annotations, which Prometheus expands as Go templates: everything but
+# template delimiters ("{{", "}}": refused at validation) must make rules promtool accepts.
+TEXT = st.text(alphabet=st.sampled_from(list("a {}$%.\"'\\\n|:#-é<>&")), max_size=30).filter(
+    lambda text: "{{" not in text and "}}" not in text and text.strip() == text
+)
 WINDOWS = ["1m", "2m", "5m", "10m", "30m", "1h", "2h", "6h", "12h", "1d", "3d"]
 PERIODS = ["1d", "7d", "14d", "28d", "30d", "90d"]
 
@@ -91,6 +96,9 @@ def slo(draw: st.DrawFn, name: str) -> dict[str, Any]:
         "sli": sli,
         "labels": draw(st.dictionaries(st.sampled_from(["team", "tier"]), VALUE, max_size=2)),
     }
+    description = draw(TEXT)
+    if description:
+        spec["description"] = description
     budget = burn_rate.error_budget(Decimal(repr(float(objective))))
     choice = draw(st.sampled_from(["default", "tiers", "disabled", "unguarded"]))
     if choice == "tiers":

@@ -32,8 +32,11 @@ class Received:
 class HttpServer:
     """Answers every request with ``answer(path, params)``; records the requests."""
 
-    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, answer: Answer, tls: ssl.SSLContext | None = None, drip: float | None = None
+    ) -> None:
         self.answer = answer
+        self.drip = drip  # seconds between bytes: the whole answer, status line first
         self.received: list[Received] = []
         server = self
 
@@ -54,6 +57,9 @@ class HttpServer:
                     )
                 )
                 status, body, *more = server.answer(url.path, params)
+                if server.drip is not None:
+                    self._drip(status, body, server.drip)
+                    return
                 self.send_response(status)
                 for name, value in (more[0] if more else {}).items():
                     self.send_header(name, value)
@@ -62,12 +68,26 @@ class HttpServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _drip(self, status: int, body: bytes, pause: float) -> None:
+                head = f"HTTP/1.1 {status} OK\r\nContent-Length: {len(body)}\r\n\r\n"
+                try:
+                    for byte in head.encode() + body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if server.stopping.wait(pause):
+                            return
+                except OSError:
+                    return  # the client gave up
+                self.close_connection = True
+
             do_GET = do_POST = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet."""
 
+        self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -79,6 +99,7 @@ class HttpServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +44,9 @@ SLOW = {
     "burn_factor": 6,
 }
 
+SIX_HOURS = {**SLOW, "alert": "LabBurnSix", "long_window": "6h", "short_window": "30m"}
+EVALUATION = 60  # seconds: the lab server's (and the backfill's) evaluation interval
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -59,6 +62,9 @@ class Scenario:
     live_rules: bool = True  # False: the server does not load the SLO's rules
     live_alerts: bool = True  # False: the server evaluates its records, not its alerts
     rewritten: bool = False  # True: the server runs rules of the right names that read nothing
+    # (minute relative to the end, evaluations): the server was down from that minute for
+    # that many rule evaluations (a restart): no records, no ALERTS; the raw series go on.
+    restart: tuple[int, int] | None = None
 
 
 SCENARIOS = (
@@ -81,6 +87,11 @@ SCENARIOS = (
     ),
     Scenario("healthy", service="gate-lab-freeze", extra={"period": "1d"}),
     Scenario("young", service="gate-lab-defaults"),
+    Scenario("too-young", service="gate-lab-defaults", tiers=(SIX_HOURS,)),
+    # The lab evaluates every minute and tolerates 3 intervals: a hole of 3 minutes between
+    # two samples (2 evaluations missed) is no gap; 4 minutes (3 missed) is one.
+    Scenario("restart-within", restart=(-120, 2)),
+    Scenario("restart-beyond", restart=(-120, 3)),
 )
 
 GATE_POLICIES: dict[str, dict[str, object]] = {
@@ -150,6 +161,24 @@ def series(scenario: Scenario) -> list[SyntheticSeries]:
     return result
 
 
+def unrecorded(end: int) -> Callable[[str], bool]:
+    """Which lines of the recorded history the restart scenarios' server never wrote."""
+    holes = {
+        scenario.slo: (end + minute * 60, end + minute * 60 + missed * EVALUATION)
+        for scenario in SCENARIOS
+        if scenario.restart is not None
+        for minute, missed in [scenario.restart]
+    }
+
+    def missing(line: str) -> bool:
+        for slo, (start, stop) in holes.items():
+            if f'slo="{slo}"' in line and start <= float(line.rsplit(" ", 1)[-1]) < stop:
+                return True
+        return False
+
+    return missing
+
+
 def signoff_documents(end: int) -> dict[str, str]:
     """Sign-off file name → YAML text, dated relative to ``end`` (Unix seconds)."""
     files = {}
@@ -210,7 +239,13 @@ def gate_lab(work_dir: Path) -> Iterator[Lab]:
     all_series = [s for scenario in SCENARIOS for s in series(scenario)]
     end = int(time.time())  # not rounded: the live evaluation takes over right after
     with live_server_with_history(
-        work_dir, [full_rules], all_series, HISTORY, live_rule_files=[live_rules], end=end
+        work_dir,
+        [full_rules],
+        all_series,
+        HISTORY,
+        live_rule_files=[live_rules],
+        end=end,
+        unrecorded=unrecorded(end),
     ) as server:
         signoffs = work_dir / "signoffs"
         signoffs.mkdir()

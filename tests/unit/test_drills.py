@@ -51,6 +51,17 @@ def test_a_valid_drill(tmp_path: Path) -> None:
             "checkout.yaml:30: scenarios[0].series[0].rate[2]: steps must be in time order",
         ),
         (
+            "rate: [0/s, 50/s from 10m]",
+            "rate: [0/s, 50/s from 10m, restart from 8m]",
+            "checkout.yaml:30: scenarios[0].series[0].rate[2]: steps must be in time order",
+        ),
+        (
+            "rate: [0/s, 50/s from 10m]",
+            "rate: [restart, 50/s from 10m]",
+            "checkout.yaml:30: scenarios[0].series[0].rate[0]: 'restart from 20m' restarts a "
+            "counter's process: after a rate",
+        ),
+        (
             "rate: [50/s, 0/s from 10m]",
             "rate: [50/s, 0/s at 10m]",
             "checkout.yaml:31: scenarios[0].series[1].rate[1]: '0/s at 10m' is not a step like "
@@ -120,3 +131,8 @@ def test_an_expectation_is_unknown_between_the_incident_and_its_deadline(
         True,
         True,
     ]
+
+
+def test_a_restart_and_a_rate_may_share_their_minute(tmp_path: Path) -> None:
+    new = "rate: [0/s, 50/s from 10m, restart from 12m, 5/s from 12m]"
+    assert _drill_messages(tmp_path, "rate: [0/s, 50/s from 10m]", new) == []

@@ -257,3 +257,18 @@ def test_validate_counts_environments(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith("1 signal(s), 1 environment(s)")
+
+
+def test_a_scraped_services_windows_hold_two_scrapes(tmp_path: Path) -> None:
+    """A 5m window under a 3m scrape interval holds one sample: rate() has no value."""
+    scraped = "  scrape:\n    - {service: checkout, targets: ['checkout:80'], interval: 3m}"
+    assert (
+        "env.yaml:18: sources.scrape[0].interval: service 'checkout' is scraped every 3m, but "
+        "tier 'CheckoutBurnFast' of SLO 'availability' computes a rate over 5m: a window holds "
+        "two samples only if it is at least twice the interval (6m); scrape more often or "
+        "widen the window"
+    ) in _messages(tmp_path, _env("  otlp: [checkout]", scraped))
+    often = scraped.replace("interval: 3m", "interval: 2m30s")
+    assert not any(
+        "is scraped every" in m for m in _messages(tmp_path, _env("  otlp: [checkout]", often))
+    )

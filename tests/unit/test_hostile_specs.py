@@ -16,11 +16,20 @@ from hypothesis import strategies as st
 
 from compiler import pipeline
 from compiler.cli import main
-from compiler.load.discovery import display_path
-from compiler.promql import PromQLError, normalized, parse
+from compiler.diagnostics import Severity, SpecError
+from compiler.load.discovery import discover, display_path
+from compiler.load.loader import MAX_FILE_BYTES, load_file, load_text
+from compiler.promql import (
+    PromQLError,
+    has_window,
+    normalized,
+    parse,
+    selectors_in,
+    substitute_window,
+)
 from compiler.validate.alert_texts import template_problems
 from tests.support.paths import ROOT
-from tests.support.specs import SERVICE_SPEC
+from tests.support.specs import SERVICE_SPEC, SIGNAL_SPEC
 
 CORPUS = sorted((ROOT / "tests" / "hostile").glob("*.yaml"))
 
@@ -171,6 +180,41 @@ def test_deep_promql_is_refused_before_the_parser_sees_it() -> None:
         parse("(" * 10_000 + "1" + ")" * 10_000)
 
 
+def test_long_chains_of_operators_are_refused_before_the_parser_sees_them() -> None:
+    """The parser's memory grows with the square of a chain (1,000 terms: 400 MB)."""
+    chain = " + ".join(f'sum(rate(x{{code="{i}"}}[5m]))' for i in range(202))
+    with pytest.raises(PromQLError, match="more than 200 operators"):
+        parse(chain)
+    parse(chain.rsplit(" + ", 1)[0])  # 200 operators are fine
+    parse('x{a=~"a+b*<>==!=", b!="and or unless"} == 1')  # inside strings nothing counts
+
+
+def test_walking_a_large_expression_costs_its_size() -> None:
+    """The parser's own walk copied every subtree (a 300-term sum took 13 s to validate)."""
+    tree = parse(" + ".join(f'sum(rate(x{{code="{i}"}}[5m]))' for i in range(200)))
+    assert len(selectors_in(tree)) == 200
+
+
+def test_a_value_longer_than_the_limit_is_refused_at_its_line() -> None:
+    text = SERVICE_SPEC.replace(
+        "objective: 99.9", f"objective: 99.9\n    description: {'x' * 70_000}"
+    )
+    with pytest.raises(SpecError) as error:
+        load_text(text, "checkout.yaml")
+    (problem,) = error.value.diagnostics
+    assert problem.location.line > 1 and "a value of 70,000 characters: at most 65,536" in str(
+        problem
+    )
+
+
+def test_a_file_larger_than_the_limit_is_not_read(tmp_path: Path) -> None:
+    spec = tmp_path / "huge.yaml"
+    with spec.open("wb") as stream:
+        stream.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is written, or read
+    with pytest.raises(SpecError, match="a spec file holds at most 16,777,216"):
+        load_file(spec)
+
+
 def test_a_broken_spec_elsewhere_in_the_set_fails_a_partial_validate(in_tmp_cwd: Path) -> None:
     (in_tmp_cwd / "slos").mkdir()
     (in_tmp_cwd / "slos" / "checkout.yaml").write_text(SERVICE_SPEC)
@@ -202,3 +246,33 @@ def test_annotation_templates(text: str, allowed: bool) -> None:
 def test_label_values_of_signals_are_plain_even_when_named_summary() -> None:
     data = {"signals": [{"labels": {"summary": "{{ $value }}"}}]}
     assert list(template_problems(data))
+
+
+def test_the_window_placeholder_inside_a_string_is_text() -> None:
+    query = "sum(rate(x{path=\"/$window\", q='$window'}[$window]))"
+    assert substitute_window(query, "1h") == "sum(rate(x{path=\"/$window\", q='$window'}[1h]))"
+    assert has_window(query) and not has_window('x{path="/$window"}')
+
+
+def test_links_inside_a_spec_directory_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    """One rule for files and directories: a link inside a searched directory is never
+    followed (it could lead anywhere), and never skipped silently; named, it is followed."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "team").mkdir(parents=True)
+    (elsewhere / "shop.yaml").write_text(SIGNAL_SPEC)
+    (elsewhere / "team" / "checkout.yaml").write_text(SERVICE_SPEC)
+    specs = tmp_path / "slos"
+    specs.mkdir()
+    (specs / "shop.yaml").symlink_to(elsewhere / "shop.yaml")
+    (specs / "team").symlink_to(elsewhere / "team")
+    (specs / "README.md").symlink_to(elsewhere / "shop.yaml")  # not a spec's name: quiet
+    found, problems = discover([specs])
+    assert found == []
+    assert sorted(Path(p.location.file).name for p in problems) == ["shop.yaml", "slos", "team"]
+    assert "no spec files" in next(p.message for p in problems if p.location.file == str(specs))
+    warned = [p for p in problems if p.severity is Severity.WARNING]
+    assert len(warned) == 2 and all("symbolic link, skipped" in p.message for p in warned)
+    assert discover([specs / "shop.yaml", specs / "team"])[0] == [
+        specs / "shop.yaml",
+        specs / "team" / "checkout.yaml",
+    ]

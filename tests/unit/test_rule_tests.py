@@ -20,15 +20,16 @@ from tests.support.rule_tests import slo_test
 
 
 def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
-    """Runbook 000's three tabletop scenarios, and runbook 002's scenarios that have a
-    signal (1: abuse spike, 4: reservation drift; 2 and 3 have none), are drills in slos/."""
+    """Runbook 000's three tabletop scenarios (the policy breach also across a restart), and
+    runbook 002's scenarios that have a signal (1: abuse spike, 4: reservation drift; 2 and 3
+    have none), are drills in slos/."""
     drills = {
         spec.service.name: {drill.name for drill in spec.drills}
         for spec in reference_specs.services
         if spec.drills
     }
     assert drills == {
-        "control-plane": {"policy-breach", "agent-retry-loop"},
+        "control-plane": {"policy-breach", "policy-breach-after-restart", "agent-retry-loop"},
         # With the drills of the collector's own signals (issue 8, docs/otel.md).
         "telemetry": {
             "collector-down",

@@ -418,3 +418,27 @@ def test_one_routing_for_all_specs(tmp_path: Path) -> None:
     assert [str(d).replace(shown, "") for d in result.diagnostics] == [
         "b.yaml:2: kind: a second Routing document (the first is in a.yaml)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("grouping", "warned"),
+    [
+        ("group_by: [tenant]", False),
+        ("group_by: [code]", True),
+        ("group_by: [code]\n    across_tenants: true", False),
+    ],
+)
+def test_a_signal_that_drops_the_tenant_is_a_warning(
+    tmp_path: Path, grouping: str, warned: bool
+) -> None:
+    """Two tenants' numbers added up: the alert cannot say which tenant to act on."""
+    text = SIGNAL_SPEC.replace(
+        "    group_by: [tenant]\n    threshold:", f"    {grouping}\n    threshold:", 1
+    )
+    assert grouping in text
+    messages = diagnostics_of(tmp_path, text)
+    expected = (
+        "checkout.yaml:27: signals[0].group_by: warning: requests_total is labelled by tenant, but "
+        "the alert is not split by it"
+    )
+    assert any(m.startswith(expected) for m in messages) is warned, messages

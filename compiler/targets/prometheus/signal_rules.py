@@ -210,9 +210,14 @@ def _new_events(condition: NewEvents, group_by: Sequence[str]) -> str:
     # increase() needs two samples of a series, so a series whose first sample is the first
     # event is invisible to it: count such series (no sample during the lookback before the
     # window) by their value.
-    unseen = f"{counter} unless present_over_time({counter}[{condition.lookback}] offset {window})"
+    before = f"[{condition.lookback}] offset {window}"
+    unseen = f"{counter} unless present_over_time({counter}{before})"
     new = _aggregate("sum", group_by, unseen)
-    return f"{grown} > 0\nor\n{new} > 0"
+    # A series whose value now differs from its last one before the window changed where
+    # increase() cannot see it when the window holds only later samples: it grew across a
+    # gap, or its process restarted (the counter reset) and counted events since.
+    changed = _aggregate("sum", group_by, f"{counter} != last_over_time({counter}{before})")
+    return f"{grown} > 0\nor\n{new} > 0\nor\n{changed} > 0"
 
 
 def _no_data(condition: NoData, group_by: Sequence[str]) -> str:
@@ -299,7 +304,7 @@ def describe(signal: Signal) -> Words:
                 condition=(
                     f"New events of {condition.counter} in the last {condition.window} "
                     f"(a series unseen in the {condition.lookback} before counts from its "
-                    "first sample)"
+                    "first sample, one back after a gap or a restart from its change)"
                 ),
             )
         case NoData():

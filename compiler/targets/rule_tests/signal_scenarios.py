@@ -501,7 +501,13 @@ def _new_events(condition: NewEvents, signal: Signal, timing: _Timing) -> list[C
     firing: dict[str, list[Point]] = {
         "new-series": [(0, None), (start, 1.0)],
         "incremented": [(0, 0.0), (start, 1.0)],
+        # A restart: the counter is gone for two scrapes and comes back from zero.
+        "reset-after-restart": [(0, 3.0), (start - 2, None), (start, 1.0)],
     }
+    restarted_long_ago = condition.lookback.seconds >= (start - window - gap_ends + 1) * 60
+    if restarted_long_ago:  # gone for longer than the window: no sample before the gap in it
+        firing["reset-after-long-restart"] = [(0, 3.0), (gap_ends, None), (start, 1.0)]
+        firing["grown-across-gap"] = [(0, 3.0), (gap_ends, None), (start, 5.0)]
     cases = [
         _case(
             signal,
@@ -516,8 +522,9 @@ def _new_events(condition: NewEvents, signal: Signal, timing: _Timing) -> list[C
     silent: dict[str, list[Point]] = {
         "unchanged": [(0, 5.0)],
         "new-series-at-zero": [(0, None), (start, 0.0)],
+        "restarted-without-events": [(0, 3.0), (start - 2, None), (start, 0.0)],
     }
-    if condition.lookback.seconds >= (start - window - gap_ends + 1) * 60:
+    if restarted_long_ago:
         silent["back-after-gap"] = [(0, 3.0), (gap_ends, None), (start, 3.0)]
     cases += [
         _case(signal, name, [levels(name, shape)], silent_from=settled)
