@@ -1,4 +1,5 @@
-"""The ``slo`` command line: validate, compile, convert, test, preview, gate.
+"""The ``slo`` command line: validate, compile, convert, test, preview, gate; and for a
+reviewer, explain, diff and lint (compiler/review).
 
 Exit status: 0 success, 1 invalid specs or failed checks, 2 usage errors (click's own);
 ``slo gate`` has its own (0 PASS, 1 BLOCK, 2 usage error, 3 UNKNOWN).
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -32,7 +33,7 @@ from compiler.diagnostics import (
 from compiler.gate.command import gate_command
 from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.load import project
-from compiler.load.discovery import display_path
+from compiler.load.discovery import PROJECT_FILE, display_path
 from compiler.load.schema_check import bundled_schema
 from compiler.outputs import Root
 from compiler.synthetic import promtool
@@ -40,6 +41,10 @@ from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
+
+if TYPE_CHECKING:  # the review commands import their modules when they run
+    from compiler.review.lint import Finding
+    from compiler.review.traffic import Question
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
@@ -204,7 +209,11 @@ def _report(diagnostics: Sequence[Diagnostic], consequence: str) -> None:
     help="Also check the release gate's sign-off files in this directory (e.g. signoffs/): "
     "their fields, and that each is signed by its service's owner.",
 )
-@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also run `slo lint`'s rules; treat warnings as errors (exit 1 on any).",
+)
 @click.option(
     "--format",
     "output_format",
@@ -227,6 +236,14 @@ def validate(
         # The chosen specs are checked with the whole set; the set has to compile.
         message = f"{hidden} error(s) in other specs of the set: run `slo validate` to see them"
         diagnostics.append(Diagnostic(Location(display_path(_spec_paths(())[0])), message))
+    linted = []
+    if strict and result.ok:  # a careful reviewer's warnings too (slo lint)
+        linted = [
+            finding.diagnostic
+            for finding in _lint(result)
+            if chosen.only is None or finding.diagnostic.location.file in chosen.only
+        ]
+        diagnostics.extend(linted)
     signoffs = None
     if signoff_dir is not None and result.ok:
         signoffs = load_signoffs(signoff_dir, result.specs)
@@ -249,7 +266,7 @@ def validate(
             else:
                 click.echo(str(diagnostic), err=True)
         if failing:
-            in_specs = len([d for d in failing if d in result.diagnostics])
+            in_specs = len([d for d in failing if d in result.diagnostics or d in linted])
             count = in_specs or len(failing)
             where = "; nothing written" if in_specs else " in sign-offs"
             strictly = " (--strict: warnings count as errors)" if strict else ""
@@ -303,8 +320,8 @@ def schema(kind: str) -> None:
 @click.option(
     "--diff",
     is_flag=True,
-    help="Write nothing; print a unified diff of what compiling would change (the review "
-    "view of a spec change); exit 1 if anything would.",
+    help="Write nothing; print a unified diff of what compiling would change in the files; "
+    "exit 1 if anything would. (`slo diff` says what a spec change does to paging.)",
 )
 @click.option(
     "--rules-format",
@@ -598,6 +615,188 @@ def preview(paths: tuple[Path, ...], services: tuple[str, ...], out: Path) -> No
     if not drawn:
         click.echo("no dashboards to draw", err=True)
         sys.exit(1)
+
+
+_prometheus = click.option(
+    "--prometheus",
+    "url",
+    metavar="URL",
+    help="A Prometheus-compatible API that evaluates these SLOs' rules, for their traffic "
+    "(asked with slo.yaml's gate settings: timeout, bearer token, headers, CA file).",
+)
+
+
+@main.command()
+@click.argument("name", metavar="SERVICE/SLO")
+@_paths
+@_prometheus
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png",
+    help="Also draw each tier's time to fire against the error ratio.",
+)
+def explain(name: str, paths: tuple[Path, ...], url: str | None, plot: Path | None) -> None:
+    """Explain one SLO for a reviewer: objective and budget, when each tier pages (full
+    outage, a burn at its factor), the budget spent by then, the reset time, the guard (and,
+    with --prometheus, what it means at the current traffic), and what it generates.
+    Formulas: docs/review.md."""
+    from compiler.review import explain as explaining
+    from compiler.review import text, traffic
+
+    result = _compile(paths)
+    try:
+        _, slo = explaining.find(result.specs, name)
+    except explaining.UnknownSLO as exc:
+        raise click.BadParameter(str(exc), param_hint="SERVICE/SLO") from exc
+    now = None
+    if url is not None:
+        windows = [tier.long_window for tier in slo.tiers] or [slo.period]
+        questions = traffic.current(slo, [min(windows)])
+        now = traffic.answers(result.specs, _ask(url, questions)).get(
+            (slo.service, slo.name, str(min(windows))), {}
+        )
+    found = explaining.explain(result.specs, name, now)
+    click.echo(text.explanation(found), nl=False)
+    if plot is not None:
+        from compiler.review import plot as plotting
+
+        plotting.detection_plot(found, plot)
+        click.echo(f"wrote {plot}")
+
+
+def _ask(
+    url: str, questions: Sequence[Question]
+) -> list[tuple[Question, list[tuple[dict[str, str], float]]]]:
+    """Each question's answer from the server (exit 1, saying why, if it cannot answer),
+    asked with the project's gate settings: timeout, bearer token, headers, CA file."""
+    from compiler.gate.prometheus_api import ApiError, Auth, PrometheusClient
+
+    settings = _project()
+    gate = settings.gate
+    token = None
+    if variable := gate.get("bearer_token_env"):
+        token = os.environ.get(variable)
+        if not token:
+            click.echo(f"gate.bearer_token_env names ${variable}, which is not set", err=True)
+            sys.exit(1)
+    headers = []
+    for header in gate.get("headers", ()):
+        name, _, value = header.partition(":")
+        try:  # HTTP sends headers as Latin-1; anything else cannot be sent
+            (name + value).encode("latin-1")
+        except UnicodeEncodeError:
+            click.echo(f"gate.headers: {header!r} is not Latin-1", err=True)
+            sys.exit(1)
+        headers.append((name.strip(), value.strip()))
+    ca_file = settings.root / gate["ca_file"] if "ca_file" in gate else None
+    auth = Auth(bearer_token=token, headers=tuple(headers), ca_file=ca_file)
+    client = PrometheusClient(url, auth, timeout=float(gate.get("timeout", 10.0)))
+    try:
+        at = client.server_time()
+        return [
+            (question, [(one.labels, one.value) for one in client.instant(question.expr, at)])
+            for question in questions
+        ]
+    except ApiError as exc:
+        click.echo(f"{client.shown_url}: {exc.message}", err=True)
+        sys.exit(1)
+
+
+def _lint(result: pipeline.Compilation, url: str | None = None) -> list[Finding]:
+    """`slo lint`'s findings for ``result`` (the project's disabled codes left out); exit 1
+    on a code the project file names that no rule has."""
+    from compiler.review import lint, traffic
+
+    disabled = _project().lint_disable
+    if unknown := sorted(set(disabled) - lint.CODES):
+        shown = _project().file or Path(PROJECT_FILE)
+        click.echo(
+            f"{display_path(shown)}: lint.disable: unknown code(s) {', '.join(unknown)} "
+            f"(codes: {', '.join(sorted(lint.CODES))})",
+            err=True,
+        )
+        sys.exit(1)
+    seen = None
+    if url is not None:
+        seen = traffic.answers(result.specs, _ask(url, traffic.busiest(result.specs)))
+    return lint.lint(result.specs, _root(), seen, disabled)
+
+
+@main.command(name="lint")
+@_paths
+@_prometheus
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: `file:line: field: warning: message [code]`; json: one document; github: "
+    "an annotation per finding.",
+)
+def lint_command(paths: tuple[Path, ...], url: str | None, output_format: str) -> None:
+    """What a careful reviewer would say about valid specs, each as a warning with its file,
+    line and a stable code (turn a code off in slo.yaml: `lint: {disable: [code]}`). With
+    --prometheus, also guards and objectives against the traffic the server has seen. Exit 1
+    if there is any finding."""
+    result = _compile(paths)
+    findings = _lint(result, url)
+    if output_format == "json":
+        document = [{"code": f.code, **as_dict(f.diagnostic)} for f in findings]
+        click.echo(json.dumps({"ok": not findings, "findings": document}, indent=2))
+    else:
+        for finding in findings:
+            if output_format == "github":
+                click.echo(annotation(finding.diagnostic, f"slo lint {finding.code}"))
+            else:
+                click.echo(str(finding), err=True)
+        count = len(findings)
+        if count:
+            click.echo(f"{count} finding{'s' if count != 1 else ''}", err=True)
+        else:
+            click.echo("ok: nothing to say")
+    if findings:
+        sys.exit(1)
+
+
+@main.command(name="diff")
+@click.argument("base", required=False, metavar="[BASE")
+@click.argument("head", required=False, metavar="[HEAD]]")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal; markdown for a pull-request comment (one table per service); "
+    "json for tools.",
+)
+def diff_command(base: str | None, head: str | None, output_format: str) -> None:
+    """What a spec change does, by service, SLO and signal: objectives, SLIs, tiers and
+    when they page, guards, routing, gate policy.
+
+    BASE and HEAD are git revisions or directories (default: the merge base with the default
+    branch, and the working tree). Both are compiled in memory; nothing is written. Exit 0
+    whether or not anything changed, 1 if a side is invalid. `slo compile --diff` shows the
+    generated files' text instead.
+    """
+    from compiler.review import json_report, markdown, revisions, semantic_diff, text
+
+    cwd = Path.cwd()
+    sides = []
+    for given, default in ((base, "merge base"), (head, revisions.WORKING_TREE)):
+        try:
+            sides.append(revisions.load(given, cwd, default))
+        except revisions.RevisionError as exc:
+            raise click.BadParameter(str(exc), param_hint="BASE/HEAD") from exc
+    for side in sides:
+        if not side.result.ok:
+            _report(side.result.diagnostics, f" in {side.label}")
+    old, new = sides
+    found = semantic_diff.diff(old.result.specs, new.result.specs)
+    render = {"text": text.diff_report, "markdown": markdown.render, "json": json_report.render}
+    click.echo(render[output_format](found, old.label, new.label), nl=False)
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ class Project:
     operator_labels: Mapping[str, str] = field(default_factory=dict)
     templates: Path | None = None
     gate: Mapping[str, Any] = field(default_factory=dict)
+    lint_disable: tuple[str, ...] = ()  # lint codes turned off (compiler/review/lint.py)
 
 
 def defaults(root: Path) -> Project:
@@ -88,6 +89,7 @@ def load(file: Path, shown: str) -> Project:
         operator_labels=dict(operator.get("labels", {})),
         templates=root / data["templates"] if "templates" in data else None,
         gate={**data.get("gate", {})},
+        lint_disable=tuple(data.get("lint", {}).get("disable", ())),
     )
 
 

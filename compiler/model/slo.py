@@ -129,6 +129,8 @@ class SLO:
     runbook_url: str | None = None
     location: Location = field(default=Location(""), compare=False)
     spans: SpanSelection | None = None  # set when the SLI is derived from spans
+    # Events per second one group normally sees, as the spec declares it (for `slo lint`).
+    expected_rate: Decimal | None = None
 
     @property
     def error_budget(self) -> Decimal:

@@ -201,7 +201,16 @@ def _slo(
         runbook_url=runbook_url(check, service, slo_runbook, None, (*path, "runbook")),
         location=check.document.locate(path),
         spans=spans,
+        expected_rate=_expected_rate(alerting),
     )
+
+
+def _expected_rate(alerting: dict[str, Any]) -> Decimal | None:
+    """``low_traffic.expected_events_per_second``, if the spec declares it."""
+    guard = alerting.get("low_traffic")
+    if not isinstance(guard, dict) or "expected_events_per_second" not in guard:
+        return None
+    return to_decimal(guard["expected_events_per_second"])
 
 
 def _sli(

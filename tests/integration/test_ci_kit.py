@@ -56,13 +56,18 @@ def test_each_pre_commit_hook_passes_here_and_fails_on_a_bad_spec(
 
 def test_the_pull_request_workflow_runs_here(promtool_path: str) -> None:
     commands = _slo_steps()
-    assert [c[1] for c in commands] == ["validate", "compile", "test"]
+    assert [c[1] for c in commands] == ["validate", "compile", "test", "diff"]
     for command in commands:
+        if command[1] == "diff":  # the base branch of a pull request: here, HEAD itself
+            command = [word if "base_ref" not in word else "HEAD" for word in command]
         done = _run([str(SLO), *command[1:]], ROOT)
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
         if command[1] == "test":
             assert done.stdout.startswith("<?xml")
-    assert "gh pr comment" in WORKFLOW["jobs"]["slo"]["steps"][-1]["run"]
+        if command[1] == "diff":
+            assert done.stdout.startswith("<!-- slo-diff -->\n")
+    comment = WORKFLOW["jobs"]["slo"]["steps"][-1]["run"]
+    assert "gh pr comment" in comment and "<!-- slo-diff -->" in comment
 
 
 def test_shell_completion() -> None:

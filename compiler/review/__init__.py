@@ -1,0 +1,1 @@
+"""`slo explain`, `slo diff` and `slo lint`: what a spec change does, for a reviewer."""
