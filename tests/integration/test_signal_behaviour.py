@@ -237,6 +237,11 @@ PLATFORM_ALERTS = {
     "enforcement-gate": {
         "ValdricsEnforcementReservationDriftSurge",
         "ValdricsEnforcementAbuseSpike",
+        # Runbook 002's surge, skew and DENY spike, and the SLIs' data missing (issue 16).
+        "ValdricsEnforcementDecisionSurge",
+        "ValdricsEnforcementDenySkew",
+        "ValdricsEnforcementDenyReasonSpike",
+        "EnforcementGateSliDataMissing",
     },
     "control-plane": {
         "SecurityPolicyViolation",
@@ -257,6 +262,7 @@ PLATFORM_ALERTS = {
     "agent-api": {
         "ApiHighErrorRate",
         "ApiLatencyAboveBaseline",
+        "ApiSliDataMissing",
         "QueueBacklogHigh",
         "QueueOldestJobAgeGrowing",
         "PostgresReplicationLagHigh",
