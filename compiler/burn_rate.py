@@ -70,6 +70,12 @@ def threshold_ratio(factor: Decimal, budget: Decimal) -> Decimal:
     return factor * budget
 
 
+# Failed events in a tier's long window that page whatever the traffic (the guard's outage
+# floor): far more than the handful of failures a quiet group's noise makes, few enough that
+# a quiet tenant's total outage pages within its fast tier's window (docs/spec.md).
+DEFAULT_OUTAGE_EVENTS = 100
+
+
 def default_min_events(factor: Decimal, budget: Decimal) -> int:
     """Events a long window must hold so that crossing the threshold takes ten bad events."""
     return math.ceil(Decimal(DEFAULT_MIN_BAD_EVENTS_AT_THRESHOLD) / threshold_ratio(factor, budget))

@@ -269,7 +269,7 @@ class SloJudge:
             ]
             if tier.min_events:
                 needed.append((conventions.EVENTS_TOTAL, tier.long_window))
-            if tier.min_bad_events:
+            if tier.min_bad_events or tier.outage_floor:
                 needed.append((conventions.EVENTS_BAD, tier.long_window))
         if self.policy.freeze_below is not None:
             needed.append((conventions.BUDGET_REMAINING, self.slo.period))
@@ -416,7 +416,7 @@ class SloJudge:
             )
             if tier.min_events:
                 wanted.setdefault(conventions.EVENTS_TOTAL, set()).add(tier.long_window)
-            if tier.min_bad_events:
+            if tier.min_bad_events or tier.outage_floor:
                 wanted.setdefault(conventions.EVENTS_BAD, set()).add(tier.long_window)
         grid = max(1, round(self.interval))
         step = max(grid, math.ceil((self.now - start) / _MAX_STEPS))

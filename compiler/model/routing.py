@@ -87,3 +87,13 @@ class Routing:
     repeat_interval: Duration = DEFAULT_REPEAT_INTERVAL
     source: str = ""
     location: Location = field(default=Location(""), compare=False)
+
+    def receiver_for(self, owner: str, severity: str) -> str | None:
+        """Where an alert of a service owned by ``owner`` with ``severity`` goes (besides the
+        security receiver): the team's route, else the severity's; None for neither."""
+        for team in self.teams:
+            if team.team == owner:
+                for route in team.routes:
+                    if route.severity == severity:
+                        return route.receiver
+        return next((r.receiver for r in self.routes if r.severity == severity), None)

@@ -102,6 +102,9 @@ class Tier:
     for_: Duration | None = None
     min_events: int = 0
     min_bad_events: int = 0
+    # The guard's outage floor: this many bad events in the long window let the tier fire
+    # whatever the traffic (0: no floor).
+    outage_events: int = 0
     runbook_url: str | None = None
     labels: Labels = ()
     annotations: Labels = ()
@@ -110,6 +113,15 @@ class Tier:
     def guarded(self) -> bool:
         """Whether the low-traffic guard applies to this tier."""
         return self.min_events > 0 or self.min_bad_events > 0
+
+    @property
+    def outage_floor(self) -> int:
+        """The outage floor where it lets the tier fire when the guard would not (0 where
+        there is no guard, or where any window holding that many bad events meets the
+        guard anyway)."""
+        if not self.guarded or self.outage_events >= max(self.min_events, self.min_bad_events):
+            return 0
+        return self.outage_events
 
 
 @dataclass(frozen=True)

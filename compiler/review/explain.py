@@ -136,8 +136,11 @@ def routes_of(specs: SpecSet, slo: SLO) -> tuple[tuple[str, str], ...]:
     """Where each severity the SLO's tiers use goes; "(no route)" without one."""
     severities = list(dict.fromkeys(tier.severity for tier in slo.tiers))
     routing = specs.routing
-    found = {route.severity: route.receiver for route in routing.routes} if routing else {}
-    return tuple((severity, found.get(severity, "(no route)")) for severity in severities)
+    owner = next((s.service.owner for s in specs.services if s.service.name == slo.service), "")
+    return tuple(
+        (severity, (routing.receiver_for(owner, severity) if routing else None) or "(no route)")
+        for severity in severities
+    )
 
 
 def explain(specs: SpecSet, name: str, traffic: Mapping[str, float] | None = None) -> Explanation:

@@ -162,7 +162,7 @@ def guard_unreachable(specs: SpecSet, locator: Locator, traffic: Traffic) -> Ite
                     f"{tier.min_events} events in {tier.long_window} "
                     f"({float(needed):.3g}/s), more than the "
                     f"{float(slo.expected_rate):.3g} events/s a group is expected to see: "
-                    "at that traffic it can never fire",
+                    f"{_below_guard(tier)}",
                 )
             continue
         if needed is None or not groups:
@@ -178,9 +178,20 @@ def guard_unreachable(specs: SpecSet, locator: Locator, traffic: Traffic) -> Ite
             "guard-unreachable",
             locator.tier(spec, slo, tier),
             f"{tier.alert} ({tier.long_window}/{tier.short_window}) needs {tier.min_events} "
-            f"events in {tier.long_window} ({float(needed):.3g}/s) and can never fire for "
-            f"{shown}: at most {busiest:.3g} events/s in any {tier.long_window} of the period",
+            f"events in {tier.long_window} ({float(needed):.3g}/s); for {shown} (at most "
+            f"{busiest:.3g} events/s in any {tier.long_window} of the period) "
+            f"{_below_guard(tier)}",
         )
+
+
+def _below_guard(tier: Tier) -> str:
+    """What a tier does for a group whose traffic never meets its guard."""
+    if tier.outage_floor:
+        return (
+            f"at that traffic only an outage of {tier.outage_floor} failed events in "
+            f"{tier.long_window} pages it, never a partial degradation"
+        )
+    return "at that traffic it can never fire"
 
 
 # --- duplicate-pages ---------------------------------------------------------------------

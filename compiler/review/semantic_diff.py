@@ -268,7 +268,10 @@ def _guard(tier: Tier) -> str:
         parts.append(f"{tier.min_events} events")
     if tier.min_bad_events:
         parts.append(f"{tier.min_bad_events} bad events")
-    return " and ".join(parts) or "-"
+    text = " and ".join(parts) or "-"
+    if tier.outage_floor:
+        text += f", or {tier.outage_floor} failed"
+    return text
 
 
 def _tier_fields(old: Tier | None, new: Tier | None) -> tuple[FieldChange, ...]:
@@ -289,6 +292,9 @@ def _tier_fields(old: Tier | None, new: Tier | None) -> tuple[FieldChange, ...]:
                 new.min_events > old.min_events or new.min_bad_events > old.min_bad_events
             ):
                 weaker = "higher guard"
+            floor_before, floor_after = old.outage_floor, new.outage_floor
+            if key == "guard" and floor_before and not 0 < floor_after <= floor_before:
+                weaker = "an outage at low traffic pages later or not at all"
         result.append(FieldChange(key, a, b, weaker))
     return tuple(result)
 

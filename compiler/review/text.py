@@ -58,6 +58,8 @@ def tier_rows(reports: Sequence[alerting.TierReport]) -> list[list[str]]:
             guard.append(f">={tier.min_events} events")
         if tier.min_bad_events:
             guard.append(f">={tier.min_bad_events} bad")
+        if tier.outage_floor:
+            guard = [" & ".join(guard) + f" | >={tier.outage_floor} failed"]
         rows.append(
             [
                 tier.alert,

@@ -345,6 +345,7 @@ def _tiers(
         seen[key] = index
         check.labels((*tier_path, "labels"), raw.get("labels"))
         default_guard = burn_rate.default_min_events(factor, budget) if guard_on else 0
+        default_outage = burn_rate.DEFAULT_OUTAGE_EVENTS
         tiers.append(
             Tier(
                 alert=raw["alert"],
@@ -355,6 +356,11 @@ def _tiers(
                 for_=_hold(check, (*tier_path, "for"), raw.get("for"), period),
                 min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
                 min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
+                outage_events=int(
+                    raw.get("outage_events", guard.get("outage_events", default_outage))
+                )
+                if guard_on
+                else 0,
                 runbook_url=runbook_url(
                     check,
                     service,

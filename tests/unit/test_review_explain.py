@@ -7,6 +7,7 @@ follow within the base window's ramp, and the command end to end.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -91,8 +92,14 @@ def test_the_guard_decides_at_low_traffic(tmp_path: Path) -> None:
     slo = _specs(tmp_path, text).slos[0]
     tier = slo.tiers[0]
     assert alerting.min_traffic(tier) == Fraction(600, 3600)  # events per second, 1h window
-    # 9 events a minute is 540 an hour: below the guard, a full outage never pages.
-    assert alerting.time_to_fire(slo, tier, Fraction(1), Fraction(9)) is None
+    # 9 events a minute is 540 an hour: below the guard, a full outage pages only once the
+    # outage floor's 100 failed events are in the window (after 100 / 9 minutes and the
+    # base window's ramp); without the floor, never.
+    fired = alerting.time_to_fire(slo, tier, Fraction(1), Fraction(9))
+    assert fired is not None and 100 / 9 * 60 <= fired <= (100 / 9 + 6) * 60
+    no_floor = dataclasses.replace(tier, outage_events=0)
+    unfloored = dataclasses.replace(slo, tiers=(no_floor, *slo.tiers[1:]))
+    assert alerting.time_to_fire(unfloored, no_floor, Fraction(1), Fraction(9)) is None
     assert alerting.time_to_fire(slo, tier, Fraction(1), Fraction(11)) is not None
 
 
@@ -132,10 +139,13 @@ def test_explain_command(reference_specs: SpecSet) -> None:
         "5m",
         ">=1000",
         "events",
+        "|",
+        ">=100",
+        "failed",
     ]
     assert "43m12s of full outage per 30d" in result.output
     assert "1000 events in 1h, i.e. at least 0.278 events/s per group" in result.output
-    assert "route       critical -> oncall-pager" in result.output
+    assert "route       critical -> enforcement-pager" in result.output  # the team's
     assert "rules       prometheus/enforcement-gate.rules.yml: group" in result.output
 
 

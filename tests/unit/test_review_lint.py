@@ -131,7 +131,8 @@ def test_traffic_below_the_guard_or_the_budget(tmp_path: Path) -> None:
     }
     found = _lint(tmp_path, {"shop.yaml": SPEC}, traffic)
     assert _codes(found) == ["objective-unmeasurable", "guard-unreachable"]
-    assert 'for tenant="a": at most 0.1 events/s in any 1h of the period' in found[1]
+    assert 'for tenant="a" (at most 0.1 events/s in any 1h of the period)' in found[1]
+    assert "only an outage of 100 failed events in 1h pages it" in found[1]
     assert 'less than one bad event for tenant="a"' in found[0]
     enough = {key: {g: 50.0 for g in groups} for key, groups in traffic.items()}
     assert _lint(tmp_path, {"shop.yaml": SPEC}, enough) == []
@@ -143,7 +144,8 @@ def test_a_guard_above_the_declared_traffic(tmp_path: Path) -> None:
     assert found == [
         "guard-unreachable shop.yaml:20: slos[0].alerting.tiers[0]: warning: ShopBurnFast "
         "(1h/5m) needs 1000 events in 1h (0.278/s), more than the 0.1 events/s a group is "
-        "expected to see: at that traffic it can never fire [guard-unreachable]"
+        "expected to see: at that traffic only an outage of 100 failed events in 1h pages it, "
+        "never a partial degradation [guard-unreachable]"
     ]
     busy = "min_events: 1000\n        expected_events_per_second: 0.5"
     assert _lint(tmp_path, {"shop.yaml": SPEC.replace("min_events: 1000", busy)}) == []

@@ -71,6 +71,12 @@ def test_scenarios_cover_what_issue_3_lists(
             assert kinds.count("outage") == 1
             if any(t.min_events or t.min_bad_events for t in slo.tiers):
                 assert kinds.count("guard") in (1, 2)
+            # A quiet group's total outage fires once the floor is reached (where a tier's
+            # floor leaves room below its guard: a quarter of it always does).
+            roomy = any(t.outage_floor and 4 * t.outage_floor <= t.min_events for t in slo.tiers)
+            assert kinds.count("floor") == 1 if roomy else kinds.count("floor") <= 1
+            if (slo.service, slo.name) == ("enforcement-gate", "gate-reliability"):
+                assert kinds.count("floor") == 1
 
 
 def test_above_scenarios_fire_when_burn_rate_says(

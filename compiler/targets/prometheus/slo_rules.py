@@ -236,13 +236,19 @@ def alert_expr(tier: Tier, series: SloSeries) -> str:
         f"{series(conventions.BURN_RATE, tier.short_window)} > {factor}",
     ]
     seconds = tier.long_window.seconds
+    total = series(conventions.EVENTS_TOTAL, tier.long_window)
+    bad = series(conventions.EVENTS_BAD, tier.long_window)
+    guard = []
     if tier.min_events:
-        total = series(conventions.EVENTS_TOTAL, tier.long_window)
-        parts.append(f"{total} * {seconds} >= {tier.min_events}")
+        guard.append(f"{total} * {seconds} >= {tier.min_events}")
     if tier.min_bad_events:
-        bad = series(conventions.EVENTS_BAD, tier.long_window)
-        parts.append(f"{bad} * {seconds} >= {tier.min_bad_events}")
-    return f"\nand ignoring ({conventions.WINDOW_LABEL})\n".join(parts)
+        guard.append(f"{bad} * {seconds} >= {tier.min_bad_events}")
+    if guard and tier.outage_floor:
+        # The guard holds back noise, not an outage: enough failed events page at any volume.
+        both = "\n  and\n  ".join(guard)
+        floor = f"{bad} * {seconds} >= {tier.outage_floor}"
+        guard = [f"(\n  {both}\n  or\n  {floor}\n)"]
+    return f"\nand ignoring ({conventions.WINDOW_LABEL})\n".join([*parts, *guard])
 
 
 def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rule:

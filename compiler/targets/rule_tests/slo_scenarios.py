@@ -74,7 +74,7 @@ class RecordCheck:
 class Scenario:
     """One promtool test group: traffic per lane, checks, and what it shows."""
 
-    kind: Literal["above", "below", "outage", "guard", "zero", "healthy"]
+    kind: Literal["above", "below", "outage", "guard", "floor", "zero", "healthy"]
     title: str
     interval: int  # minutes between rule evaluations
     end: int  # minute of the last check
@@ -162,6 +162,7 @@ class _Planner:
             found.append(self._nudged(partial(self._below, index)))
         if self.slo.tiers:
             found.append(self._nudged(self._outage))
+            found.append(self._nudged(self._quiet_outage))
             for attempt in range(_ATTEMPTS):
                 try:
                     found.extend(self._guard(attempt))
@@ -347,6 +348,8 @@ class _Planner:
                 limits.append(Fraction(tier.min_events, minutes))
             if tier.min_bad_events:
                 limits.append(Fraction(tier.min_bad_events) / (ratio * minutes))
+            if tier.outage_events:  # the quiet lane's failures stay noise, below the floor
+                limits.append(Fraction(tier.outage_events) / (ratio * minutes))
         quiet = _nice_at_most(min(limits) / 2 / 2**attempt)
         if quiet is None or _decimals(quiet * ratio) > 9:
             return []
@@ -395,6 +398,47 @@ class _Planner:
             ),
         ]
 
+    def _quiet_outage(self, attempt: int) -> Scenario | None:
+        """A group below a tier's traffic guard, every event failing: the tier fires once its
+        long window holds the outage floor's failed events (the guard stops noise, not an
+        outage)."""
+        floored = [(i, t) for i, t in enumerate(self.slo.tiers) if t.outage_events and t.min_events]
+        # The fastest tier with room between its floor and its guard: a rate under the guard
+        # (nine tenths of it, rounded down) at which the floor is reached within the window.
+        chosen: tuple[int, TierMath, Fraction] | None = None
+        for index, tier in sorted(floored, key=lambda item: -item[1].threshold):
+            minutes = tier.long // 60
+            rate = _nice_at_most(Fraction(9 * tier.min_events, 10 * minutes) / 2**attempt)
+            if rate is not None and rate * minutes >= Fraction(6, 5) * tier.outage_events:
+                chosen = index, tier, rate
+                break
+        if chosen is None:
+            return None
+        index, tier, rate = chosen
+        minutes = tier.long // 60
+        lanes: tuple[Schedule, ...] = ((constant(rate, rate),),)
+        step = self._interval(tier)
+        probe = self._timeline(lanes, step, minutes * 2)
+        fired = probe.first_change(0, index, 0, True)
+        if fired is None:  # pragma: no cover - the floor is reached within the window
+            return None
+        end = fired * step + 2 * step
+        moments = [fired * step - step, fired * step, end]
+        timeline = self._timeline(lanes, step, end)
+        window = _minutes(minutes)
+        return Scenario(
+            kind="floor",
+            title=(
+                f"outage at low traffic: {_per_second(rate)}, every event failing (under "
+                f"{tier.min_events} events in {window}), fires once {tier.outage_events} "
+                f"failed events are in {window}"
+            ),
+            interval=step,
+            end=end,
+            lanes=lanes,
+            alert_checks=self._checks(timeline, moments),
+        )
+
     def _zero(self) -> Scenario:
         end = 60  # the period record needs one whole hour tile
         lanes: tuple[Schedule, ...] = ((constant(0, 0),),)
@@ -432,7 +476,10 @@ def _guard_text(tier: TierMath) -> str:
         parts.append(f"under {tier.min_events} events in {window}")
     if tier.min_bad_events:
         parts.append(f"under {tier.min_bad_events} bad events in {window}")
-    return " and ".join(parts)
+    text = " and ".join(parts)
+    if tier.outage_events:
+        text += f", under {tier.outage_events} failed"
+    return text
 
 
 def _volume(slo: SloMath, lowest: Fraction) -> int:

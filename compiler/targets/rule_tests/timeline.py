@@ -12,7 +12,8 @@ exactly rather than approximately (docs/spec.md, "The math", and docs/testing.md
 - a longer window ``W`` averages the base record over the evaluations in ``[t - W, t]``
   that exist (both ends included), bad and total separately, divided last; while less than
   ``W`` of history exists, it averages over what there is (partial history);
-- a tier's condition is both windows above its threshold plus the low-traffic guard; its
+- a tier's condition is both windows above its threshold plus the low-traffic guard (or
+  its outage floor: enough bad events in the long window, whatever the traffic); its
   alert fires once the condition has held for the tier's ``for``.
 
 Arithmetic is exact (integers scaled from rational counts), so a prediction never depends
@@ -64,6 +65,7 @@ class TierMath:
     hold: int = 0
     min_events: int = 0
     min_bad_events: int = 0
+    outage_events: int = 0  # bad events in the long window that fire whatever the traffic
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class SloMath:
                 hold=tier.for_.seconds if tier.for_ else 0,
                 min_events=tier.min_events,
                 min_bad_events=tier.min_bad_events,
+                outage_events=tier.outage_floor,
             )
             for tier in slo.tiers
         )
@@ -181,10 +184,15 @@ class Timeline:
                 parts.append(_compare(lhs, rhs, strict=True))
             # Guard: the long window's mean rate times its length, in events.
             scale = points * self.slo.base * self._scale
+            guard: list[tuple[bool, float]] = []
             if spec.min_events:
-                parts.append(_compare(long_total * spec.long, spec.min_events * scale))
+                guard.append(_compare(long_total * spec.long, spec.min_events * scale))
             if spec.min_bad_events:
-                parts.append(_compare(long_bad * spec.long, spec.min_bad_events * scale))
+                guard.append(_compare(long_bad * spec.long, spec.min_bad_events * scale))
+            if guard and spec.outage_events:  # (guard) or the outage floor
+                floor = _compare(long_bad * spec.long, spec.outage_events * scale)
+                guard = [_either(_all(guard), floor)]
+            parts.extend(guard)
             result = all(holds for holds, _ in parts)
             margin = min(m for _, m in parts) if result else max(m for h, m in parts if not h)
             self.min_margin = min(self.min_margin, margin)
@@ -220,6 +228,20 @@ class Timeline:
     def robust(self) -> bool:
         """Whether every comparison evaluated so far is clear of float rounding."""
         return self.min_margin >= ROBUST_MARGIN
+
+
+def _all(parts: Sequence[tuple[bool, float]]) -> tuple[bool, float]:
+    """Every part holds; the margin is how close the outcome is to flipping."""
+    holds = all(h for h, _ in parts)
+    return holds, min(m for _, m in parts) if holds else max(m for h, m in parts if not h)
+
+
+def _either(a: tuple[bool, float], b: tuple[bool, float]) -> tuple[bool, float]:
+    """Either holds: it flips only if every part that holds flips, or the closest that
+    does not starts to."""
+    if a[0] or b[0]:
+        return True, max(m for h, m in (a, b) if h)
+    return False, min(a[1], b[1])
 
 
 def _compare(lhs: int, rhs: int, strict: bool = False) -> tuple[bool, float]:
