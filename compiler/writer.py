@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from compiler import yaml_text
 from compiler.outputs import OutputFile, Root
 
 MANIFEST = "MANIFEST"
@@ -55,17 +56,43 @@ PurePythonDumper = _dumper(yaml.SafeDumper)
 
 
 def to_yaml(data: Any, header: str = "", dumper: type[yaml.SafeDumper] | None = None) -> str:
-    """YAML text for ``data`` with ``header`` as leading comment lines."""
-    body = yaml.dump(
+    """YAML text for ``data`` with ``header`` as leading comment lines.
+
+    Without ``dumper``, the shapes our targets produce are written by compiler.yaml_text
+    (the same bytes, without PyYAML's representer) and anything else by PyYAML.
+    """
+    if dumper is not None:
+        return _comments(header) + pyyaml_text(data, dumper)
+    try:
+        body = yaml_text.dump(data)
+    except yaml_text.Unsupported:
+        body = pyyaml_text(data, _Dumper)
+    return _comments(header) + body
+
+
+def pyyaml_text(data: Any, dumper: type[yaml.SafeDumper]) -> str:
+    """``data`` through PyYAML with the writer's options (the fast path's reference)."""
+    return yaml.dump(
         data,
-        Dumper=dumper or _Dumper,
+        Dumper=dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
         width=4096,
     )
-    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    return comments + body
+
+
+def _to_yaml_sharing(data: Any, header: str) -> str:
+    """:func:`to_yaml` with an object ``data`` holds twice written once and referenced."""
+    try:
+        body = yaml_text.dump(data, anchors=True)
+    except yaml_text.Unsupported:
+        body = pyyaml_text(data, _AnchoringDumper)
+    return _comments(header) + body
+
+
+def _comments(header: str) -> str:
+    return "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
 
 
 def to_json(data: Any) -> str:
@@ -78,8 +105,9 @@ def serialize(file: OutputFile) -> bytes:
     if file.path.endswith(".json"):
         return to_json(file.data).encode("utf-8")
     if file.path.endswith((".yml", ".yaml")):
-        dumper = _AnchoringDumper if file.share_repeated else None
-        return to_yaml(file.data, file.header, dumper).encode("utf-8")
+        if file.share_repeated:
+            return _to_yaml_sharing(file.data, file.header).encode("utf-8")
+        return to_yaml(file.data, file.header).encode("utf-8")
     if isinstance(file.data, str):
         return file.data.encode("utf-8")
     raise ValueError(f"no serialization for {file.path}")
