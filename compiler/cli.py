@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +32,8 @@ from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.load import project
 from compiler.load.discovery import display_path
 from compiler.load.schema_check import bundled_schema
-from compiler.outputs import Root
+from compiler.model.service import SpecSet
+from compiler.outputs import OutputFile, Root
 from compiler.synthetic import promtool
 from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
@@ -352,13 +353,23 @@ def compile_command(
     chosen = _scope(paths)
     result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
-    files = pipeline.outputs(result.specs)
-    files += rule_formats.rule_files(result.specs, rules_formats, operator)
+    # Streamed: each output is serialized and staged (or compared) as it is built.
+    files = _outputs(result.specs, rules_formats, operator)
+    owners = chosen.owners(result.specs)
     try:
-        _write_or_check(writer.plan(files, roots, chosen.owners(result.specs)), check, diff)
+        planned = writer.plan(files, roots, owners, stage=not (check or diff))
+        _write_or_check(planned, check, diff)
     except writer.WriteError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+
+
+def _outputs(
+    specs: SpecSet, formats: Sequence[str], operator: rule_formats.OperatorOptions
+) -> Iterator[OutputFile]:
+    """Every output, each built when the writer asks for it (the rule formats last)."""
+    yield from pipeline.stream(specs)
+    yield from rule_formats.rule_files(specs, formats, operator)
 
 
 def _write_or_check(planned: writer.Plan, check: bool, diff: bool) -> None:

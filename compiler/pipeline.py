@@ -6,7 +6,7 @@ error anywhere, so bad input never leaves half-written outputs behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +33,9 @@ from compiler.validate.services import build_service
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 
-# A target turns the whole model into output files; each lives in compiler/targets/.
-Target = Callable[[SpecSet], list[OutputFile]]
+# A target turns the whole model into output files; each lives in compiler/targets/. Those
+# with a file per service build each when it is asked for, so the writer can stream them.
+Target = Callable[[SpecSet], Iterable[OutputFile]]
 
 
 TARGETS: tuple[Target, ...] = (
@@ -216,4 +217,11 @@ def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
 
 def outputs(specs: SpecSet) -> list[OutputFile]:
     """Every output file of every target."""
-    return [file for target in TARGETS for file in target(specs)]
+    return list(stream(specs))
+
+
+def stream(specs: SpecSet) -> Iterator[OutputFile]:
+    """Every output file of every target, each built when it is asked for: a consumer that
+    writes them one by one holds one service's outputs at a time."""
+    for target in TARGETS:
+        yield from target(specs)

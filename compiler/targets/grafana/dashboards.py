@@ -7,6 +7,7 @@ per dashboard named by its uid; the file provider that loads them goes to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from compiler import conventions
@@ -17,21 +18,17 @@ from compiler.targets.grafana.overview_dashboard import overview_dashboard
 from compiler.targets.grafana.service_dashboard import service_dashboard
 
 
-def dashboard_files(specs: SpecSet) -> list[OutputFile]:
-    """Every dashboard, and the provisioning file when there is any."""
-    boards: list[tuple[dict[str, Any], str | None]] = []  # with the spec each is built from
-    if specs.slos:
-        boards.append((overview_dashboard(specs), None))
-    for spec in specs.services:
-        if spec.slos:
-            boards.append((service_dashboard(spec), spec.source))
-        boards.extend((declared_dashboard(spec, d), spec.source) for d in spec.dashboards)
-    files = [
-        OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS, source=source)
-        for board, source in boards
-    ]
-    if files:
-        files.append(
+def dashboard_files(specs: SpecSet) -> Iterator[OutputFile]:
+    """Every dashboard, and the provisioning file when there is any; each service's built
+    when it is asked for (the writer streams)."""
+    any_board = False
+    for board, source in _boards(specs):
+        any_board = True
+        yield OutputFile(
+            conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS, source=source
+        )
+    if any_board:
+        yield (
             OutputFile(
                 conventions.GRAFANA_PROVISIONING_PATH,
                 provisioning(),
@@ -42,7 +39,17 @@ def dashboard_files(specs: SpecSet) -> list[OutputFile]:
                 ),
             )
         )
-    return files
+
+
+def _boards(specs: SpecSet) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Every dashboard with the spec it is built from (None: the whole set)."""
+    if specs.slos:
+        yield overview_dashboard(specs), None
+    for spec in specs.services:
+        if spec.slos:
+            yield service_dashboard(spec), spec.source
+        for declared in spec.dashboards:
+            yield declared_dashboard(spec, declared), spec.source
 
 
 def provisioning() -> dict[str, Any]:
