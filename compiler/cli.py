@@ -32,7 +32,7 @@ from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.load import project
 from compiler.load.discovery import display_path
 from compiler.load.schema_check import bundled_schema
-from compiler.model.service import SpecSet
+from compiler.output_cache import OutputCache
 from compiler.outputs import OutputFile, Root
 from compiler.synthetic import promtool
 from compiler.synthetic.labels import LabelError
@@ -44,6 +44,7 @@ DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
 DEFAULT_DASHBOARDS = Path("dashboards")
 DEFAULT_PREVIEW = Path("preview")
+CACHE_ENV = "SLO_COMPILER_CACHE"
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -327,6 +328,14 @@ def schema(kind: str) -> None:
     help="Label for the PrometheusRule objects, e.g. the one your Prometheus ruleSelector "
     "matches (role=alert-rules). Repeatable.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where each service's outputs are cached by the hash of what they are built from, "
+    f"so unchanged services are not rebuilt (default: ${CACHE_ENV}, else "
+    "$XDG_CACHE_HOME/slo-compiler, else ~/.cache/slo-compiler).",
+)
+@click.option("--no-cache", is_flag=True, help="Build every service; read and write no cache.")
 def compile_command(
     paths: tuple[Path, ...],
     out: Path,
@@ -336,6 +345,8 @@ def compile_command(
     rules_formats: tuple[str, ...],
     operator_namespace: str | None,
     operator_labels: tuple[str, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Compile specs (default: slos/) into generated files.
 
@@ -354,7 +365,9 @@ def compile_command(
     result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     # Streamed: each output is serialized and staged (or compared) as it is built.
-    files = _outputs(result.specs, rules_formats, operator)
+    # --check and --diff write nothing, not even to the cache.
+    cache = None if no_cache or check or diff else OutputCache(cache_dir or default_cache_dir())
+    files = _outputs(result, rules_formats, operator, cache)
     owners = chosen.owners(result.specs)
     try:
         planned = writer.plan(files, roots, owners, stage=not (check or diff))
@@ -365,11 +378,22 @@ def compile_command(
 
 
 def _outputs(
-    specs: SpecSet, formats: Sequence[str], operator: rule_formats.OperatorOptions
+    result: pipeline.Compilation,
+    formats: Sequence[str],
+    operator: rule_formats.OperatorOptions,
+    cache: OutputCache | None,
 ) -> Iterator[OutputFile]:
     """Every output, each built when the writer asks for it (the rule formats last)."""
-    yield from pipeline.stream(specs)
-    yield from rule_formats.rule_files(specs, formats, operator)
+    yield from pipeline.stream(result.specs, cache, result.digests)
+    yield from rule_formats.rule_files(result.specs, formats, operator)
+
+
+def default_cache_dir() -> Path:
+    """$SLO_COMPILER_CACHE, else the user's cache directory (XDG), for the output cache."""
+    if configured := os.environ.get(CACHE_ENV):
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "slo-compiler"
 
 
 def _write_or_check(planned: writer.Plan, check: bool, diff: bool) -> None:

@@ -6,11 +6,13 @@ error anywhere, so bad input never leaves half-written outputs behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-from compiler import formats
+from compiler import formats, output_cache, writer
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.load.discovery import discover, display_path
 from compiler.load.loader import Document, load_file
@@ -18,11 +20,12 @@ from compiler.load.schema_check import check
 from compiler.model.environment import Environment
 from compiler.model.routing import Routing
 from compiler.model.service import ServiceSpec, SpecSet
+from compiler.output_cache import CachedFile, OutputCache
 from compiler.outputs import OutputFile
 from compiler.targets import alertmanager
 from compiler.targets.grafana import dashboards
 from compiler.targets.otel import collector_config
-from compiler.targets.prometheus import rule_files
+from compiler.targets.prometheus import rule_files, templating
 from compiler.targets.rule_tests import promtool_files
 from compiler.validate import routing, signals
 from compiler.validate.dashboards import uid_clashes
@@ -33,15 +36,20 @@ from compiler.validate.services import build_service
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 
-# A target turns the whole model into output files; each lives in compiler/targets/. Those
-# with a file per service build each when it is asked for, so the writer can stream them.
-Target = Callable[[SpecSet], Iterable[OutputFile]]
+# Targets live in compiler/targets/. A service target builds one service's files from its
+# spec alone, so they are built (and cached) service by service; a set target builds what
+# the whole set shares.
+ServiceTarget = Callable[[ServiceSpec], list[OutputFile]]
+SetTarget = Callable[[SpecSet], list[OutputFile]]
 
 
-TARGETS: tuple[Target, ...] = (
-    rule_files.rule_files,
-    promtool_files.test_files,
-    dashboards.dashboard_files,
+SERVICE_TARGETS: tuple[ServiceTarget, ...] = (
+    rule_files.service_files,
+    promtool_files.service_files,
+    dashboards.service_files,
+)
+SET_TARGETS: tuple[SetTarget, ...] = (
+    dashboards.set_files,
     alertmanager.config_files,
     collector_config.config_files,
 )
@@ -54,6 +62,7 @@ class Compilation:
     specs: SpecSet = field(default_factory=SpecSet)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file (as shown) -> its bytes' hash
 
     @property
     def ok(self) -> bool:
@@ -131,6 +140,8 @@ def compile_documents(
     for path in files:
         name = display_path(path, root)
         result.files.append(name)
+        with contextlib.suppress(OSError):  # unreadable: load_file says why
+            result.digests[name] = output_cache.digest(path.read_bytes())
         try:
             documents = load_file(path, name)
         except SpecError as exc:
@@ -220,8 +231,55 @@ def outputs(specs: SpecSet) -> list[OutputFile]:
     return list(stream(specs))
 
 
-def stream(specs: SpecSet) -> Iterator[OutputFile]:
-    """Every output file of every target, each built when it is asked for: a consumer that
-    writes them one by one holds one service's outputs at a time."""
-    for target in TARGETS:
+def stream(
+    specs: SpecSet, cache: OutputCache | None = None, digests: Mapping[str, str] | None = None
+) -> Iterator[OutputFile]:
+    """Every output file of every target, each service's built when it is asked for: a
+    consumer that writes them one by one holds one service's outputs at a time.
+
+    With ``cache`` and the ``digests`` of the spec files (Compilation.digests), a service
+    whose inputs are unchanged is not rebuilt: its files come from the cache as bytes.
+    """
+    keys = _cache_keys(specs, digests or {}) if cache is not None else {}
+    for spec in specs.services:
+        key = keys.get(spec.source)
+        found = cache.get(key) if cache is not None and key is not None else None
+        if found is not None:
+            for file in found:
+                yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
+            continue
+        files = [file for target in SERVICE_TARGETS for file in target(spec)]
+        if cache is not None and key is not None:
+            cached = [CachedFile(f.root, f.path, f.source, writer.serialize(f)) for f in files]
+            cache.put(key, cached)
+            files = [OutputFile(f.path, None, f.root, source=f.source, text=f.data) for f in cached]
+        yield from files
+    for target in SET_TARGETS:
         yield from target(specs)
+
+
+def _cache_keys(specs: SpecSet, digests: Mapping[str, str]) -> dict[str, str]:
+    """Each service's cache key (by its source): its spec files' bytes, the documents every
+    service is built with (environments, routing), the compiler's code and templates. A
+    service whose files are not all known gets none, and is always built."""
+    shared_sources = [environment.source for environment in specs.environments]
+    if specs.routing is not None:
+        shared_sources.append(specs.routing.source)
+    if any(source not in digests for source in shared_sources):
+        return {}
+    shared = [digests[source] for source in sorted(shared_sources)]
+    base = [compiler_fingerprint(), *shared]
+    keys = {}
+    for spec in specs.services:
+        names = spec.source.split(", ")
+        if all(name in digests for name in names):
+            keys[spec.source] = output_cache.digest(
+                *base, spec.source, *(digests[n] for n in names)
+            )
+    return keys
+
+
+def compiler_fingerprint() -> str:
+    """A hash of what this compiler builds outputs with: its code, schemas and templates
+    (the shipped ones, and those $SLO_COMPILER_TEMPLATES names)."""
+    return output_cache.tree_digest([resources.files("compiler"), *templating.template_dirs()])

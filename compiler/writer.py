@@ -103,6 +103,8 @@ def to_json(data: Any) -> str:
 
 def serialize(file: OutputFile) -> bytes:
     """The exact bytes of one output file."""
+    if file.text is not None:
+        return file.text
     if file.path.endswith(".json"):
         return to_json(file.data).encode("utf-8")
     if file.path.endswith((".yml", ".yaml")):

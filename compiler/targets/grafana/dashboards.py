@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from compiler import conventions
-from compiler.model.service import SpecSet
+from compiler.model.service import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile, Root
 from compiler.targets.grafana.declared_dashboard import declared_dashboard
 from compiler.targets.grafana.overview_dashboard import overview_dashboard
@@ -21,14 +21,20 @@ from compiler.targets.grafana.service_dashboard import service_dashboard
 def dashboard_files(specs: SpecSet) -> Iterator[OutputFile]:
     """Every dashboard, and the provisioning file when there is any; each service's built
     when it is asked for (the writer streams)."""
-    any_board = False
-    for board, source in _boards(specs):
-        any_board = True
-        yield OutputFile(
-            conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS, source=source
-        )
-    if any_board:
-        yield (
+    yield from set_files(specs)
+    for spec in specs.services:
+        yield from service_files(spec)
+
+
+def set_files(specs: SpecSet) -> list[OutputFile]:
+    """What the whole set shares: the overview, and the provisioning file when there is any
+    dashboard at all."""
+    files = []
+    if specs.slos:
+        board = overview_dashboard(specs)
+        files.append(OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS))
+    if specs.slos or any(spec.dashboards for spec in specs.services):
+        files.append(
             OutputFile(
                 conventions.GRAFANA_PROVISIONING_PATH,
                 provisioning(),
@@ -39,17 +45,17 @@ def dashboard_files(specs: SpecSet) -> Iterator[OutputFile]:
                 ),
             )
         )
+    return files
 
 
-def _boards(specs: SpecSet) -> Iterator[tuple[dict[str, Any], str | None]]:
-    """Every dashboard with the spec it is built from (None: the whole set)."""
-    if specs.slos:
-        yield overview_dashboard(specs), None
-    for spec in specs.services:
-        if spec.slos:
-            yield service_dashboard(spec), spec.source
-        for declared in spec.dashboards:
-            yield declared_dashboard(spec, declared), spec.source
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """One service's dashboards: its SLOs' and those it declares."""
+    boards = [service_dashboard(spec)] if spec.slos else []
+    boards += [declared_dashboard(spec, declared) for declared in spec.dashboards]
+    return [
+        OutputFile(conventions.dashboard_path(b["uid"]), b, Root.DASHBOARDS, source=spec.source)
+        for b in boards
+    ]
 
 
 def provisioning() -> dict[str, Any]:

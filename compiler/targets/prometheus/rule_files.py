@@ -15,12 +15,19 @@ from compiler.targets.prometheus.slo_rules import slo_rule_group
 def rule_files(specs: SpecSet) -> Iterator[OutputFile]:
     """One rule file per service, each built when it is asked for (the writer streams)."""
     for spec in specs.services:
-        yield OutputFile(
+        yield from service_files(spec)
+
+
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """The rule file of one service."""
+    return [
+        OutputFile(
             conventions.rules_path(spec.service.name),
             service_rules(spec),
             header=generated_header(spec.source),
             source=spec.source,
         )
+    ]
 
 
 def service_rules(spec: ServiceSpec) -> dict[str, Any]:

@@ -64,18 +64,25 @@ def test_files(specs: SpecSet) -> Iterator[OutputFile]:
     """The rule tests of every service, a file per evaluation interval its scenarios use,
     built service by service as they are asked for (the writer streams)."""
     for spec in specs.services:
-        groups = service_test_groups(spec)
-        skipped = [f"{name}: {reason}" for name, reason in untestable(spec)]
-        for interval in sorted(groups):
-            path = conventions.tests_path(spec.service.name, Duration(interval * 60))
-            tests = groups[interval]
-            header = outputs.generated_header(spec.source) + (
-                "\nRun: `slo test`, or `promtool test rules` on this file."
-                "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
-            )
-            if skipped:
-                header += "\nNo generated tests for: " + "; ".join(skipped)
-            yield OutputFile(
+        yield from service_files(spec)
+
+
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """One service's rule tests, a file per evaluation interval its scenarios use."""
+    files = []
+    groups = service_test_groups(spec)
+    skipped = [f"{name}: {reason}" for name, reason in untestable(spec)]
+    for interval in sorted(groups):
+        path = conventions.tests_path(spec.service.name, Duration(interval * 60))
+        tests = groups[interval]
+        header = outputs.generated_header(spec.source) + (
+            "\nRun: `slo test`, or `promtool test rules` on this file."
+            "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
+        )
+        if skipped:
+            header += "\nNo generated tests for: " + "; ".join(skipped)
+        files.append(
+            OutputFile(
                 path,
                 {
                     "rule_files": [f"../{conventions.rules_path(spec.service.name)}"],
@@ -86,6 +93,8 @@ def test_files(specs: SpecSet) -> Iterator[OutputFile]:
                 share_repeated=True,
                 source=spec.source,
             )
+        )
+    return files
 
 
 def _share_expected_alerts(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
