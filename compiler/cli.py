@@ -39,6 +39,7 @@ from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
+from compiler.workers import available_cores
 
 DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
@@ -336,6 +337,14 @@ def schema(kind: str) -> None:
     "$XDG_CACHE_HOME/slo-compiler, else ~/.cache/slo-compiler).",
 )
 @click.option("--no-cache", is_flag=True, help="Build every service; read and write no cache.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that build services at once, when many need building (pays on idle "
+    f"cores; this machine has {available_cores()}; see docs/performance.md).",
+)
 def compile_command(
     paths: tuple[Path, ...],
     out: Path,
@@ -347,6 +356,7 @@ def compile_command(
     operator_labels: tuple[str, ...],
     cache_dir: Path | None,
     no_cache: bool,
+    jobs: int,
 ) -> None:
     """Compile specs (default: slos/) into generated files.
 
@@ -367,7 +377,7 @@ def compile_command(
     # Streamed: each output is serialized and staged (or compared) as it is built.
     # --check and --diff write nothing, not even to the cache.
     cache = None if no_cache or check or diff else OutputCache(cache_dir or default_cache_dir())
-    files = _outputs(result, rules_formats, operator, cache)
+    files = _outputs(result, rules_formats, operator, cache, jobs)
     owners = chosen.owners(result.specs)
     try:
         planned = writer.plan(files, roots, owners, stage=not (check or diff))
@@ -382,9 +392,10 @@ def _outputs(
     formats: Sequence[str],
     operator: rule_formats.OperatorOptions,
     cache: OutputCache | None,
+    jobs: int,
 ) -> Iterator[OutputFile]:
     """Every output, each built when the writer asks for it (the rule formats last)."""
-    yield from pipeline.stream(result.specs, cache, result.digests)
+    yield from pipeline.stream(result.specs, cache, result.digests, jobs)
     yield from rule_formats.rule_files(result.specs, formats, operator)
 
 

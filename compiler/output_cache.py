@@ -78,6 +78,14 @@ class OutputCache:
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / key
 
+    def has(self, key: str) -> bool:
+        """Whether there is an entry for ``key`` (not yet checked: :meth:`get` does); a key
+        without one counts as a miss."""
+        if self._entry(key).is_file():
+            return True
+        self.misses += 1
+        return False
+
     def get(self, key: str) -> list[CachedFile] | None:
         """The files stored under ``key``, or None when there is no entry to trust."""
         try:

@@ -32,6 +32,7 @@ from compiler.validate.dashboards import uid_clashes
 from compiler.validate.environments import KIND as ENVIRONMENT_KIND
 from compiler.validate.environments import build_environment, cross_checks, with_span_unit
 from compiler.validate.services import build_service
+from compiler.workers import ordered_map
 
 NATIVE_API_VERSION = "slo-compiler/v1"
 
@@ -232,30 +233,73 @@ def outputs(specs: SpecSet) -> list[OutputFile]:
 
 
 def stream(
-    specs: SpecSet, cache: OutputCache | None = None, digests: Mapping[str, str] | None = None
+    specs: SpecSet,
+    cache: OutputCache | None = None,
+    digests: Mapping[str, str] | None = None,
+    jobs: int = 1,
 ) -> Iterator[OutputFile]:
     """Every output file of every target, each service's built when it is asked for: a
-    consumer that writes them one by one holds one service's outputs at a time.
+    consumer that writes them one by one holds a few services' outputs at a time.
 
     With ``cache`` and the ``digests`` of the spec files (Compilation.digests), a service
     whose inputs are unchanged is not rebuilt: its files come from the cache as bytes.
+    ``jobs`` > 1: services to build are built (and serialized) in that many processes,
+    when there are enough of them to pay for the processes.
     """
     keys = _cache_keys(specs, digests or {}) if cache is not None else {}
-    for spec in specs.services:
+    found: dict[int, list[CachedFile]] = {}
+    to_build = []
+    for index, spec in enumerate(specs.services):
         key = keys.get(spec.source)
-        found = cache.get(key) if cache is not None and key is not None else None
-        if found is not None:
-            for file in found:
+        # An entry is read (and checked) when its turn comes, so that no more than a few
+        # services' bytes are held at a time; one that fails its check is built then.
+        if cache is not None and key is not None and cache.has(key):
+            found[index] = []
+        else:
+            to_build.append(index)
+    global _BUILDING
+    _BUILDING = specs.services
+    try:
+        parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+        built = ordered_map(_build_service, to_build if parallel else [], jobs)
+        for index, spec in enumerate(specs.services):
+            key = keys.get(spec.source)
+            files = None
+            if index in found and cache is not None and key is not None:
+                files = cache.get(key)  # None only if the entry changed meanwhile
+            if files is None:
+                if not parallel or index in found:
+                    outputs = [file for target in SERVICE_TARGETS for file in target(spec)]
+                    if cache is None or key is None:  # as plain data, as the targets made it
+                        yield from outputs
+                        continue
+                    files = [_serialized(file) for file in outputs]
+                else:
+                    files = next(built)
+                if cache is not None and key is not None:
+                    cache.put(key, files)
+            for file in files:
                 yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
-            continue
-        files = [file for target in SERVICE_TARGETS for file in target(spec)]
-        if cache is not None and key is not None:
-            cached = [CachedFile(f.root, f.path, f.source, writer.serialize(f)) for f in files]
-            cache.put(key, cached)
-            files = [OutputFile(f.path, None, f.root, source=f.source, text=f.data) for f in cached]
-        yield from files
+    finally:
+        _BUILDING = ()
     for target in SET_TARGETS:
         yield from target(specs)
+
+
+# The services being built, read by the worker processes (forked: nothing is pickled).
+_BUILDING: tuple[ServiceSpec, ...] = ()
+# Fewer services than this are built in this process: starting workers costs more.
+_PARALLEL_FROM = 16
+
+
+def _build_service(index: int) -> list[CachedFile]:
+    """The output files of service ``index`` of the set being built, serialized."""
+    spec = _BUILDING[index]
+    return [_serialized(file) for target in SERVICE_TARGETS for file in target(spec)]
+
+
+def _serialized(file: OutputFile) -> CachedFile:
+    return CachedFile(file.root, file.path, file.source, writer.serialize(file))
 
 
 def _cache_keys(specs: SpecSet, digests: Mapping[str, str]) -> dict[str, str]:

@@ -125,3 +125,13 @@ def test_templates_from_the_environment_change_the_keys(
     monkeypatch.setenv("SLO_COMPILER_TEMPLATES", str(project / "templates"))
     assert pipeline.compiler_fingerprint() != before
     assert compiled.digests  # every spec file's bytes were hashed
+
+
+def test_services_built_in_worker_processes_are_the_same(
+    reference_specs: pipeline.SpecSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 2: the same files, in the same order, as one process builds."""
+    monkeypatch.setattr(pipeline, "_PARALLEL_FROM", 1)
+    serial = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs)]
+    parallel = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs, jobs=2)]
+    assert parallel == serial
