@@ -147,9 +147,9 @@ def alert_timing(server: LocalPrometheus, outage_at: float, limit: float) -> dic
             else:
                 name = f"ours {labels.get('severity', '?')} {labels.get('long_window', '')}"
             first.setdefault(name.strip(), (time.time() - outage_at) / 60)
-        # Done once both have paged (and a few minutes more for the slower tiers).
-        sloth = [v for k, v in first.items() if k.startswith("Sloth")]
-        ours = [v for k, v in first.items() if k.startswith("ours")]
+        # Done once both have paged (Sloth's page, our critical tiers), and 3 minutes more.
+        sloth = [v for k, v in first.items() if k == "Sloth page"]
+        ours = [v for k, v in first.items() if k.startswith("ours critical")]
         if sloth and ours and (time.time() - outage_at) / 60 > max(min(sloth), min(ours)) + 3:
             break
     return first
