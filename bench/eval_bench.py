@@ -15,7 +15,7 @@ groups (median over the cycles) and the cycles its groups missed. With ``--outag
 exporter's series then turn to 20% failing, and the minute each rule set's page and ticket
 alerts first fire is reported.
 
-    .venv/bin/python bench/eval_bench.py --series 200 2000 --hours 6 --outage
+    .venv/bin/python bench/eval_bench.py --series 200 2000 --hours 2 --outage
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def run(count: int, hours: float, cycles: int, outage: bool, work: Path) -> Eval
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, nargs="+", default=[200, 2000, 20000])
-    parser.add_argument("--hours", type=float, default=6.0, help="raw history backfilled")
+    parser.add_argument("--hours", type=float, default=2.0, help="raw history backfilled")
     parser.add_argument("--cycles", type=int, default=8)
     parser.add_argument("--outage", action="store_true", help="alert timing (first size)")
     args = parser.parse_args()

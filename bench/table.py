@@ -104,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--series", type=int, nargs="*", default=[200, 2000, 20000])
-    parser.add_argument("--hours", type=float, default=6.0, help="eval: raw history")
+    parser.add_argument("--hours", type=float, default=2.0, help="eval: raw history")
     parser.add_argument("--cycles", type=int, default=8, help="eval: cycles measured")
     parser.add_argument("--jobs", type=int, default=1, help="slo compile --jobs")
     args = parser.parse_args()
