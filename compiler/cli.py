@@ -381,7 +381,10 @@ def compile_command(
     owners = chosen.owners(result.specs)
     try:
         planned = writer.plan(files, roots, owners, stage=not (check or diff))
-        _write_or_check(planned, check, diff)
+        try:
+            _write_or_check(planned, check, diff)
+        finally:  # interrupted before the renames: no temporary file is left behind
+            planned.discard()
     except writer.WriteError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

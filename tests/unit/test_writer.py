@@ -121,3 +121,26 @@ def test_a_staged_plan_can_be_discarded(tmp_path: Path) -> None:
     assert len(planned.staged) == 2  # the manifest is written with write()
     planned.discard()
     assert not any(tmp_path.iterdir())
+
+
+def test_an_interrupted_compile_leaves_no_temporary_file(
+    in_tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged temporaries are removed when the compile stops before renaming them."""
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+    from tests.support.specs import SERVICE_SPEC
+
+    (in_tmp_cwd / "slos").mkdir()
+    (in_tmp_cwd / "slos" / "checkout.yaml").write_text(SERVICE_SPEC)
+
+    def interrupted(planned: writer.Plan) -> writer.Report:
+        assert planned.staged  # the outputs were staged as temporaries
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "write", interrupted)
+    result = CliRunner().invoke(main, ["compile", "--no-cache"])
+    assert result.exit_code == 1  # click reports the interrupt as "Aborted!"
+    left = [p for p in in_tmp_cwd.rglob("*") if p.is_file() and "slos" not in p.parts]
+    assert left == []
