@@ -1,19 +1,22 @@
-"""Compile time and peak memory for a large spec set (default: 1,000 SLOs).
+"""Compile time, CPU and peak memory for large spec sets (default: 1,000 SLOs).
 
-Writes 100 service specs of 10 SLOs each (every SLI form, per-tenant grouping, default and
-explicit tiers) to a temporary directory, then runs `slo validate` and `slo compile` on them
-in fresh processes, several times, and prints wall time and peak resident memory.
+Writes services of 10 SLOs each (every SLI form, per-tenant grouping on two thirds, default
+and explicit tiers) to a temporary directory, then runs, in fresh processes: `slo validate`;
+`slo compile --no-cache` with nothing on disk (cold); `slo compile` again with nothing
+changed (warm, from the cache); and `slo compile` after editing one spec.
 
-    make bench                      # or: .venv/bin/python bench/compile_bench.py --slos 5000
+    .venv/bin/python bench/compile_bench.py --slos 100 1000 10000
+    make bench                      # this and bench/eval_bench.py as one table (bench/table.py)
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,69 +87,109 @@ def service_spec(index: int, slos: int) -> dict[str, Any]:
     }
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """Run ``command`` through a wrapper so its own peak RSS is reported, not the largest."""
+@dataclass(frozen=True)
+class Run:
+    """One command's wall time, CPU time (user + system) and peak resident memory."""
+
+    seconds: float
+    cpu: float
+    mib: float
+
+
+def measure(command: list[str]) -> Run:
+    """Run ``command`` through a wrapper so its own CPU and peak RSS are reported."""
     wrapper = (
         "import resource,subprocess,sys,time;"
-        "s=time.perf_counter();r=subprocess.run(sys.argv[1:]);e=time.perf_counter()-s;"
-        "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-        "print(e,m/1024);sys.exit(r.returncode)"
+        "s=time.perf_counter();r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL);"
+        "e=time.perf_counter()-s;u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(e,u.ru_utime+u.ru_stime,u.ru_maxrss/1024);sys.exit(r.returncode)"
     )
     completed = subprocess.run(
         [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stderr[-2000:]}")
-    seconds, mib = completed.stdout.split()[-2:]
-    return float(seconds), float(mib)
+    seconds, cpu, mib = completed.stdout.split()[-3:]
+    return Run(float(seconds), float(cpu), float(mib))
+
+
+@dataclass
+class Figures:
+    """What one spec set of ``slos`` SLOs costs to validate and compile, and produces."""
+
+    slos: int
+    validate: Run
+    cold: Run  # --no-cache, nothing on disk
+    warm: Run  # nothing changed since the last compile
+    one_edit: Run  # one spec edited since the last compile
+    sizes: dict[str, int]  # bytes of rules, tests, dashboards
+
+
+def write_specs(directory: Path, slos: int) -> list[Path]:
+    """``slos`` SLOs as services of SLOS_PER_SERVICE under ``directory``."""
+    directory.mkdir(parents=True)
+    paths = []
+    for index in range(max(1, slos // SLOS_PER_SERVICE)):
+        path = directory / f"service-{index}.yaml"
+        path.write_text(yaml.safe_dump(service_spec(index, SLOS_PER_SERVICE), sort_keys=False))
+        paths.append(path)
+    return paths
+
+
+def compile_figures(slos: int, runs: int = 1, jobs: int = 1) -> Figures:
+    """Validate, compile cold, compile again unchanged, and after one edit (fresh processes;
+    the median of ``runs`` for the first two)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        paths = write_specs(work / "slos", slos)
+        out, dashboards, cache = work / "generated", work / "dashboards", work / "cache"
+        slo = [sys.executable, "-m", "compiler"]
+        compile_ = [*slo, "compile", str(work / "slos"), "--out", str(out)]
+        compile_ += ["--dashboards", str(dashboards), "--cache-dir", str(cache)]
+        compile_ += ["--jobs", str(jobs)]
+        validate = _median([measure([*slo, "validate", str(work / "slos")]) for _ in range(runs)])
+        colds = []
+        for _ in range(runs):
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(dashboards, ignore_errors=True)
+            colds.append(measure([*compile_, "--no-cache"]))
+        measure(compile_)  # fills the cache
+        warm = measure(compile_)
+        edited = paths[len(paths) // 2]
+        edited.write_text(edited.read_text().replace("objective: 99.5", "objective: 99.4", 1))
+        one_edit = measure(compile_)
+        sizes = {
+            "rules": _size(out / "prometheus"),
+            "tests": _size(out / "tests"),
+            "dashboards": _size(dashboards),
+        }
+        return Figures(slos, validate, _median(colds), warm, one_edit, sizes)
+
+
+def _median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+
+
+def _size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--slos", type=int, default=1000, help="number of SLOs (default 1000)")
-    parser.add_argument("--runs", type=int, default=3, help="repetitions (default 3)")
+    parser.add_argument("--slos", type=int, nargs="+", default=[1000], help="SLOs per set")
+    parser.add_argument("--runs", type=int, default=1, help="repetitions (median)")
+    parser.add_argument("--jobs", type=int, default=1, help="slo compile --jobs")
     args = parser.parse_args()
-    services = max(1, args.slos // SLOS_PER_SERVICE)
-    with tempfile.TemporaryDirectory() as scratch:
-        specs = Path(scratch) / "slos"
-        specs.mkdir()
-        for index in range(services):
-            text = yaml.safe_dump(service_spec(index, SLOS_PER_SERVICE), sort_keys=False)
-            (specs / f"service-{index}.yaml").write_text(text)
-        out, dashboards = Path(scratch) / "generated", Path(scratch) / "dashboards"
-        slo = [sys.executable, "-m", "compiler"]
-        commands = {
-            "validate": [*slo, "validate", str(specs)],
-            "compile": [
-                *slo,
-                "compile",
-                str(specs),
-                "--out",
-                str(out),
-                "--dashboards",
-                str(dashboards),
-            ],
-        }
-        print(
-            f"spec set: {services} services x {SLOS_PER_SERVICE} SLOs = "
-            f"{services * SLOS_PER_SERVICE} SLOs, {args.runs} runs each"
-        )
-        for name, command in commands.items():
-            results = [measure(command) for _ in range(args.runs)]
-            seconds = [r[0] for r in results]
+    for slos in args.slos:
+        figures = compile_figures(slos, args.runs, args.jobs)
+        for name in ("validate", "cold", "warm", "one_edit"):
+            run: Run = getattr(figures, name)
             print(
-                f"{name:>9}: median {statistics.median(seconds):.2f} s "
-                f"(min {min(seconds):.2f}, max {max(seconds):.2f}), "
-                f"peak RSS {max(r[1] for r in results):.0f} MiB"
+                f"{slos:>6} SLOs {name:>9}: {run.seconds:6.2f} s wall, {run.cpu:6.2f} s CPU, "
+                f"peak RSS {run.mib:.0f} MiB"
             )
-        rule_files = sorted((out / "prometheus").glob("*.yml"))
-        rules = sum(
-            len(group["rules"])
-            for path in rule_files
-            for group in yaml.safe_load(path.read_text())["groups"]
-        )
-        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-        print(f"   output: {len(rule_files)} rule files, {rules} rules, {size / 1e6:.1f} MB")
+        shown = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures.sizes.items())
+        print(f"{slos:>6} SLOs    output: {shown}")
 
 
 if __name__ == "__main__":

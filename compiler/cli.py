@@ -35,12 +35,14 @@ from compiler.gate.signoffs import SignOffSet, load_signoffs, review
 from compiler.load import project
 from compiler.load.discovery import PROJECT_FILE, display_path
 from compiler.load.schema_check import bundled_schema
-from compiler.outputs import Root
+from compiler.output_cache import OutputCache
+from compiler.outputs import OutputFile, Root
 from compiler.synthetic import promtool
 from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
+from compiler.workers import available_cores
 
 if TYPE_CHECKING:  # the review commands import their modules when they run
     from compiler.review.lint import Finding
@@ -50,6 +52,7 @@ DEFAULT_SPECS = Path("slos")
 DEFAULT_OUT = Path("generated")
 DEFAULT_DASHBOARDS = Path("dashboards")
 DEFAULT_PREVIEW = Path("preview")
+CACHE_ENV = "SLO_COMPILER_CACHE"
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -345,6 +348,22 @@ def schema(kind: str) -> None:
     help="Label for the PrometheusRule objects, e.g. the one your Prometheus ruleSelector "
     "matches (role=alert-rules). Repeatable.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where each service's outputs are cached by the hash of what they are built from, "
+    f"so unchanged services are not rebuilt (default: ${CACHE_ENV}, else "
+    "$XDG_CACHE_HOME/slo-compiler, else ~/.cache/slo-compiler).",
+)
+@click.option("--no-cache", is_flag=True, help="Build every service; read and write no cache.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that build services at once, when many need building (pays on idle "
+    f"cores; this machine has {available_cores()}; see docs/performance.md).",
+)
 def compile_command(
     paths: tuple[Path, ...],
     out: Path,
@@ -354,6 +373,9 @@ def compile_command(
     rules_formats: tuple[str, ...],
     operator_namespace: str | None,
     operator_labels: tuple[str, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
+    jobs: int,
 ) -> None:
     """Compile specs (default: slos/) into generated files.
 
@@ -371,13 +393,40 @@ def compile_command(
     chosen = _scope(paths)
     result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
-    files = pipeline.outputs(result.specs)
-    files += rule_formats.rule_files(result.specs, rules_formats, operator)
+    # Streamed: each output is serialized and staged (or compared) as it is built.
+    # --check and --diff write nothing, not even to the cache.
+    cache = None if no_cache or check or diff else OutputCache(cache_dir or default_cache_dir())
+    files = _outputs(result, rules_formats, operator, cache, jobs)
+    owners = chosen.owners(result.specs)
     try:
-        _write_or_check(writer.plan(files, roots, chosen.owners(result.specs)), check, diff)
+        planned = writer.plan(files, roots, owners, stage=not (check or diff))
+        try:
+            _write_or_check(planned, check, diff)
+        finally:  # interrupted before the renames: no temporary file is left behind
+            planned.discard()
     except writer.WriteError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+
+
+def _outputs(
+    result: pipeline.Compilation,
+    formats: Sequence[str],
+    operator: rule_formats.OperatorOptions,
+    cache: OutputCache | None,
+    jobs: int,
+) -> Iterator[OutputFile]:
+    """Every output, each built when the writer asks for it (the rule formats last)."""
+    yield from pipeline.stream(result.specs, cache, result.digests, jobs)
+    yield from rule_formats.rule_files(result.specs, formats, operator)
+
+
+def default_cache_dir() -> Path:
+    """$SLO_COMPILER_CACHE, else the user's cache directory (XDG), for the output cache."""
+    if configured := os.environ.get(CACHE_ENV):
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "slo-compiler"
 
 
 def _write_or_check(planned: writer.Plan, check: bool, diff: bool) -> None:

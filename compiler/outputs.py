@@ -28,6 +28,9 @@ class OutputFile:
     # The spec file(s) the output is compiled from (ServiceSpec.source); None for outputs
     # built from the whole set of specs (the overview, Alertmanager, collector configs).
     source: str | None = None
+    # The file's exact bytes when they are known already (from compiler/output_cache.py);
+    # then ``data`` is not used.
+    text: bytes | None = None
 
 
 def generated_header(source: str) -> str:

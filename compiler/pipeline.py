@@ -6,11 +6,13 @@ error anywhere, so bad input never leaves half-written outputs behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-from compiler import formats
+from compiler import formats, output_cache, writer
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.load.discovery import discover, display_path
 from compiler.load.loader import Document, load_file
@@ -18,29 +20,37 @@ from compiler.load.schema_check import check
 from compiler.model.environment import Environment
 from compiler.model.routing import Routing
 from compiler.model.service import ServiceSpec, SpecSet
+from compiler.output_cache import CachedFile, OutputCache
 from compiler.outputs import OutputFile
 from compiler.targets import alertmanager
 from compiler.targets.grafana import dashboards
 from compiler.targets.otel import collector_config
-from compiler.targets.prometheus import rule_files
+from compiler.targets.prometheus import rule_files, templating
 from compiler.targets.rule_tests import promtool_files
 from compiler.validate import routing, signals
 from compiler.validate.dashboards import uid_clashes
 from compiler.validate.environments import KIND as ENVIRONMENT_KIND
 from compiler.validate.environments import build_environment, cross_checks, with_span_unit
 from compiler.validate.services import build_service
+from compiler.workers import ordered_map
 
 NATIVE_API_VERSION = "slo-compiler/v1"
 
 
-# A target turns the whole model into output files; each lives in compiler/targets/.
-Target = Callable[[SpecSet], list[OutputFile]]
+# Targets live in compiler/targets/. A service target builds one service's files from its
+# spec alone, so they are built (and cached) service by service; a set target builds what
+# the whole set shares.
+ServiceTarget = Callable[[ServiceSpec], list[OutputFile]]
+SetTarget = Callable[[SpecSet], list[OutputFile]]
 
 
-TARGETS: tuple[Target, ...] = (
-    rule_files.rule_files,
-    promtool_files.test_files,
-    dashboards.dashboard_files,
+SERVICE_TARGETS: tuple[ServiceTarget, ...] = (
+    rule_files.service_files,
+    promtool_files.service_files,
+    dashboards.service_files,
+)
+SET_TARGETS: tuple[SetTarget, ...] = (
+    dashboards.set_files,
     alertmanager.config_files,
     collector_config.config_files,
 )
@@ -53,6 +63,7 @@ class Compilation:
     specs: SpecSet = field(default_factory=SpecSet)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file (as shown) -> its bytes' hash
 
     @property
     def ok(self) -> bool:
@@ -130,6 +141,8 @@ def compile_documents(
     for path in files:
         name = display_path(path, root)
         result.files.append(name)
+        with contextlib.suppress(OSError):  # unreadable: load_file says why
+            result.digests[name] = output_cache.digest(path.read_bytes())
         try:
             documents = load_file(path, name)
         except SpecError as exc:
@@ -219,4 +232,101 @@ def _cross_file_checks(services: Iterable[ServiceSpec]) -> list[Diagnostic]:
 
 def outputs(specs: SpecSet) -> list[OutputFile]:
     """Every output file of every target."""
-    return [file for target in TARGETS for file in target(specs)]
+    return list(stream(specs))
+
+
+def stream(
+    specs: SpecSet,
+    cache: OutputCache | None = None,
+    digests: Mapping[str, str] | None = None,
+    jobs: int = 1,
+) -> Iterator[OutputFile]:
+    """Every output file of every target, each service's built when it is asked for: a
+    consumer that writes them one by one holds a few services' outputs at a time.
+
+    With ``cache`` and the ``digests`` of the spec files (Compilation.digests), a service
+    whose inputs are unchanged is not rebuilt: its files come from the cache as bytes.
+    ``jobs`` > 1: services to build are built (and serialized) in that many processes,
+    when there are enough of them to pay for the processes.
+    """
+    keys = _cache_keys(specs, digests or {}) if cache is not None else {}
+    found: dict[int, list[CachedFile]] = {}
+    to_build = []
+    for index, spec in enumerate(specs.services):
+        key = keys.get(spec.source)
+        # An entry is read (and checked) when its turn comes, so that no more than a few
+        # services' bytes are held at a time; one that fails its check is built then.
+        if cache is not None and key is not None and cache.has(key):
+            found[index] = []
+        else:
+            to_build.append(index)
+    global _BUILDING
+    _BUILDING = specs.services
+    try:
+        parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+        built = ordered_map(_build_service, to_build if parallel else [], jobs)
+        for index, spec in enumerate(specs.services):
+            key = keys.get(spec.source)
+            files = None
+            if index in found and cache is not None and key is not None:
+                files = cache.get(key)  # None only if the entry changed meanwhile
+            if files is None:
+                if not parallel or index in found:
+                    outputs = [file for target in SERVICE_TARGETS for file in target(spec)]
+                    if cache is None or key is None:  # as plain data, as the targets made it
+                        yield from outputs
+                        continue
+                    files = [_serialized(file) for file in outputs]
+                else:
+                    files = next(built)
+                if cache is not None and key is not None:
+                    cache.put(key, files)
+            for file in files:
+                yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
+    finally:
+        _BUILDING = ()
+    for target in SET_TARGETS:
+        yield from target(specs)
+
+
+# The services being built, read by the worker processes (forked: nothing is pickled).
+_BUILDING: tuple[ServiceSpec, ...] = ()
+# Fewer services than this are built in this process: starting workers costs more.
+_PARALLEL_FROM = 16
+
+
+def _build_service(index: int) -> list[CachedFile]:
+    """The output files of service ``index`` of the set being built, serialized."""
+    spec = _BUILDING[index]
+    return [_serialized(file) for target in SERVICE_TARGETS for file in target(spec)]
+
+
+def _serialized(file: OutputFile) -> CachedFile:
+    return CachedFile(file.root, file.path, file.source, writer.serialize(file))
+
+
+def _cache_keys(specs: SpecSet, digests: Mapping[str, str]) -> dict[str, str]:
+    """Each service's cache key (by its source): its spec files' bytes, the documents every
+    service is built with (environments, routing), the compiler's code and templates. A
+    service whose files are not all known gets none, and is always built."""
+    shared_sources = [environment.source for environment in specs.environments]
+    if specs.routing is not None:
+        shared_sources.append(specs.routing.source)
+    if any(source not in digests for source in shared_sources):
+        return {}
+    shared = [digests[source] for source in sorted(shared_sources)]
+    base = [compiler_fingerprint(), *shared]
+    keys = {}
+    for spec in specs.services:
+        names = spec.source.split(", ")
+        if all(name in digests for name in names):
+            keys[spec.source] = output_cache.digest(
+                *base, spec.source, *(digests[n] for n in names)
+            )
+    return keys
+
+
+def compiler_fingerprint() -> str:
+    """A hash of what this compiler builds outputs with: its code, schemas and templates
+    (the shipped ones, and those $SLO_COMPILER_TEMPLATES names)."""
+    return output_cache.tree_digest([resources.files("compiler"), *templating.template_dirs()])

@@ -8,6 +8,7 @@ produced (listed in each root's MANIFEST), and can instead report what is stale.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from compiler import yaml_text
 from compiler.outputs import OutputFile, Root
 
 MANIFEST = "MANIFEST"
@@ -55,17 +57,43 @@ PurePythonDumper = _dumper(yaml.SafeDumper)
 
 
 def to_yaml(data: Any, header: str = "", dumper: type[yaml.SafeDumper] | None = None) -> str:
-    """YAML text for ``data`` with ``header`` as leading comment lines."""
-    body = yaml.dump(
+    """YAML text for ``data`` with ``header`` as leading comment lines.
+
+    Without ``dumper``, the shapes our targets produce are written by compiler.yaml_text
+    (the same bytes, without PyYAML's representer) and anything else by PyYAML.
+    """
+    if dumper is not None:
+        return _comments(header) + pyyaml_text(data, dumper)
+    try:
+        body = yaml_text.dump(data)
+    except yaml_text.Unsupported:
+        body = pyyaml_text(data, _Dumper)
+    return _comments(header) + body
+
+
+def pyyaml_text(data: Any, dumper: type[yaml.SafeDumper]) -> str:
+    """``data`` through PyYAML with the writer's options (the fast path's reference)."""
+    return yaml.dump(
         data,
-        Dumper=dumper or _Dumper,
+        Dumper=dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
         width=4096,
     )
-    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    return comments + body
+
+
+def _to_yaml_sharing(data: Any, header: str) -> str:
+    """:func:`to_yaml` with an object ``data`` holds twice written once and referenced."""
+    try:
+        body = yaml_text.dump(data, anchors=True)
+    except yaml_text.Unsupported:
+        body = pyyaml_text(data, _AnchoringDumper)
+    return _comments(header) + body
+
+
+def _comments(header: str) -> str:
+    return "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
 
 
 def to_json(data: Any) -> str:
@@ -75,11 +103,14 @@ def to_json(data: Any) -> str:
 
 def serialize(file: OutputFile) -> bytes:
     """The exact bytes of one output file."""
+    if file.text is not None:
+        return file.text
     if file.path.endswith(".json"):
         return to_json(file.data).encode("utf-8")
     if file.path.endswith((".yml", ".yaml")):
-        dumper = _AnchoringDumper if file.share_repeated else None
-        return to_yaml(file.data, file.header, dumper).encode("utf-8")
+        if file.share_repeated:
+            return _to_yaml_sharing(file.data, file.header).encode("utf-8")
+        return to_yaml(file.data, file.header).encode("utf-8")
     if isinstance(file.data, str):
         return file.data.encode("utf-8")
     raise ValueError(f"no serialization for {file.path}")
@@ -91,29 +122,82 @@ WHOLE_SET = "*"
 
 @dataclass
 class Plan:
-    """Files to write per root, as bytes, with each root's manifest included."""
+    """Files to write per root, with each root's manifest included.
+
+    A plan made with ``stage=True`` (what `slo compile` writes) holds no file's bytes for
+    long: each output is compared with the disk as it is serialized, and a changed one is
+    written at once to a temporary file beside its target (``staged``), so memory does not
+    grow with the number of services; :func:`write` renames them all, or :meth:`discard`
+    removes them. Without staging, ``files`` holds the bytes of every output (a check, a
+    diff, a command's own small set of files).
+    """
 
     files: dict[Path, bytes] = field(default_factory=dict)
     previous: set[Path] = field(default_factory=set)  # listed in the manifests on disk
     # Outputs of the whole set that a compile of some specs leaves as they are, with what a
     # compile of the whole set would write there.
     left_alone: dict[Path, bytes] = field(default_factory=dict)
+    staged: dict[Path, Path] = field(default_factory=dict)  # target -> its temporary file
+    unchanged: set[Path] = field(default_factory=set)  # produced, and already so on disk
+    created: list[Path] = field(default_factory=list)  # directories made for staged files
+
+    @property
+    def produced(self) -> set[Path]:
+        """Every file this plan writes or finds already written."""
+        return set(self.files) | set(self.staged) | self.unchanged
 
     @property
     def stale(self) -> list[Path]:
         """Files an earlier run generated that this run no longer produces."""
-        return sorted(p for p in self.previous if p not in self.files)
+        produced = self.produced
+        return sorted(p for p in self.previous if p not in produced)
 
     @property
     def outdated_left_alone(self) -> list[Path]:
         """Outputs left alone that are not what compiling the whole set would write."""
         return sorted(p for p, data in self.left_alone.items() if read(p) != data)
 
+    def stage(self, target: Path, data: bytes) -> None:
+        """Compare ``data`` with ``target`` on disk; if it differs, write it to a temporary
+        file beside ``target`` now (renamed by :func:`write`)."""
+        if read(target) == data:
+            self.unchanged.add(target)
+            return
+        if target.is_dir() and not target.is_symlink():
+            raise WriteError(f"cannot write {target}: a directory is in its place; nothing written")
+        try:
+            missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+            for directory in reversed(missing):
+                directory.mkdir()
+                self.created.append(directory)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            self.staged[target] = Path(name)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:
+            where = exc.filename or target
+            raise WriteError(
+                f"cannot write {where}: {exc.strerror or exc}; nothing written"
+            ) from exc
+
+    def discard(self) -> None:
+        """Remove every staged temporary file and the directories made for them."""
+        for temporary in self.staged.values():
+            temporary.unlink(missing_ok=True)
+        self.staged.clear()
+        for directory in reversed(self.created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        self.created.clear()
+
 
 def plan(
     outputs: Iterable[OutputFile],
     roots: Mapping[Root, Path],
     only: Collection[str] | None = None,
+    stage: bool = False,
 ) -> Plan:
     """Serialize ``outputs`` and work out their paths under ``roots``.
 
@@ -121,8 +205,26 @@ def plan(
     outputs compiled from those files are written, and only files those specs produced
     before can be removed; outputs of the whole set and of other specs are left as they are
     (each root's MANIFEST records which spec owns which file).
+
+    ``stage``: write changed outputs to temporary files as they come (see :class:`Plan`);
+    if anything fails on the way, every one of them is removed again.
     """
     result = Plan()
+    try:
+        _fill(result, outputs, roots, only, stage)
+    except BaseException:
+        result.discard()
+        raise
+    return result
+
+
+def _fill(
+    result: Plan,
+    outputs: Iterable[OutputFile],
+    roots: Mapping[Root, Path],
+    only: Collection[str] | None,
+    stage: bool,
+) -> None:
     owners: dict[Root, dict[str, str]] = {root: {} for root in roots}
     for output in outputs:
         if output.root not in roots:
@@ -132,9 +234,12 @@ def plan(
             if output.source is None:
                 result.left_alone[target] = serialize(output)
             continue
-        if target in result.files:
+        if target in result.files or target in result.staged or target in result.unchanged:
             raise ValueError(f"two outputs write {target}")
-        result.files[target] = serialize(output)
+        if stage:
+            result.stage(target, serialize(output))
+        else:
+            result.files[target] = serialize(output)
         owners[output.root][output.path] = output.source or WHOLE_SET
     for root, directory in roots.items():
         before = read_manifest(directory)
@@ -148,7 +253,6 @@ def plan(
             result.files[directory / MANIFEST] = _manifest(owners[root])
         elif before:
             result.previous.add(directory / MANIFEST)
-    return result
 
 
 def _owned_by(owner: str | None, only: Collection[str]) -> bool:
@@ -223,9 +327,11 @@ class Report:
 
 def compare(planned: Plan) -> Report:
     """What writing ``planned`` would change, without touching the disk."""
-    differing = tuple(sorted(p for p, data in planned.files.items() if read(p) != data))
+    differing = [p for p, data in planned.files.items() if read(p) != data]
+    written = tuple(sorted([*differing, *planned.staged]))
     removed = tuple(p for p in planned.stale if p.exists())
-    return Report(differing, removed, len(planned.files) - len(differing))
+    unchanged = len(planned.files) - len(differing) + len(planned.unchanged)
+    return Report(written, removed, unchanged)
 
 
 def unified_diff(planned: Plan, report: Report) -> Iterator[str]:
@@ -236,9 +342,10 @@ def unified_diff(planned: Plan, report: Report) -> Iterator[str]:
     """
     for path in report.written:
         old = read(path)
+        new = planned.files[path] if path in planned.files else read(planned.staged[path])
         yield from difflib.unified_diff(
             _lines(old),
-            _lines(planned.files[path]),
+            _lines(new),
             fromfile="/dev/null" if old is None else f"a/{path}",
             tofile=f"b/{path}",
         )
@@ -258,19 +365,36 @@ class WriteError(Exception):
 
 
 def write(planned: Plan) -> Report:
-    """Write every changed file atomically: all temporary files first, then rename them.
+    """Write every changed file atomically: all temporary files first (with those the plan
+    staged), then rename them.
 
     Raises :class:`WriteError` when a file cannot be written (a directory in its place, a
     read-only directory); then nothing is changed.
     """
-    report = compare(planned)
-    for target in report.written:
+    try:
+        report = compare(planned)
+        renames = _write_temporaries(planned, [p for p in report.written if p in planned.files])
+    except BaseException:
+        planned.discard()
+        raise
+    for temporary, target in [*renames, *((t, p) for p, t in sorted(planned.staged.items()))]:
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    planned.staged.clear()
+    for path in report.removed:
+        path.unlink(missing_ok=True)
+    return report
+
+
+def _write_temporaries(planned: Plan, changed: list[Path]) -> list[tuple[Path, Path]]:
+    """Write the bytes of ``changed`` files to temporaries beside them: (temporary, target)."""
+    for target in changed:
         if target.is_dir() and not target.is_symlink():
             raise WriteError(f"cannot write {target}: a directory is in its place; nothing written")
     temporaries: list[tuple[Path, Path]] = []
     created: list[Path] = []  # directories made for the outputs, removed again on failure
     try:
-        for target in report.written:
+        for target in changed:
             missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
             for directory in reversed(missing):
                 directory.mkdir()
@@ -291,12 +415,7 @@ def write(planned: Plan) -> Report:
             why = exc.strerror or str(exc)
             raise WriteError(f"cannot write {where}: {why}; nothing written") from exc
         raise
-    for temporary, target in temporaries:
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    for path in report.removed:
-        path.unlink(missing_ok=True)
-    return report
+    return temporaries
 
 
 def read(path: Path) -> bytes | None:

@@ -73,3 +73,11 @@ def golden_specs() -> SpecSet:
 
 # A real Prometheus with synthetic incident history, shared by the whole session.
 from tests.support.prometheus_history import prometheus_history  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def private_output_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`slo compile` caches into a directory of the test run, never the user's."""
+    monkeypatch.setenv("SLO_COMPILER_CACHE", str(tmp_path_factory.mktemp("output-cache")))

@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
+from referencing._core import Resolver
 from referencing.jsonschema import DRAFT202012
 
 from compiler.diagnostics import Diagnostic
@@ -87,11 +88,70 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(load_schema(name), registry=schema_registry())
 
 
+@cache
+def _validity_checker(name: str) -> jsonschema.Draft202012Validator | None:
+    """A validator for ``name`` with every ``$ref`` replaced by what it refers to, which
+    only answers valid or not, without the registry lookups that are half of a check's
+    time; None for a schema that refers to itself (it cannot be inlined)."""
+    schema = load_schema(name)
+    inlined = _inline(schema, schema_registry().resolver(base_uri=schema["$id"]), ())
+    if inlined is None or '"$ref"' in json.dumps(inlined):
+        return None
+    return jsonschema.Draft202012Validator(inlined)
+
+
+def _inline(schema: Any, resolver: Resolver[Any], seen: tuple[int, ...]) -> Any:
+    """``schema`` with its references inlined (``$ref`` beside other keywords becomes an
+    ``allOf`` of both, as 2020-12 applies both); None if a reference recurs."""
+    if isinstance(schema, list):
+        items = [_inline(item, resolver, seen) for item in schema]
+        return None if any(item is None for item in items) else items
+    if not isinstance(schema, dict):
+        return schema
+    if "$dynamicRef" in schema:
+        return None
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("$ref", "$defs", "$id", "$schema"):
+            continue
+        if key in _DATA_KEYWORDS:  # instances, not schemas: copied as they are
+            result[key] = value
+            continue
+        if key in _NAMED_SCHEMAS and isinstance(value, dict):  # names -> schemas
+            named = {name: _inline(sub, resolver, seen) for name, sub in value.items()}
+            if any(sub is None for sub in named.values()):
+                return None
+            result[key] = named
+            continue
+        inlined = _inline(value, resolver, seen)
+        if inlined is None:
+            return None
+        result[key] = inlined
+    ref = schema.get("$ref")
+    if not isinstance(ref, str):
+        return result
+    resolved = resolver.lookup(ref)
+    if id(resolved.contents) in seen:
+        return None
+    referred = _inline(resolved.contents, resolved.resolver, (*seen, id(resolved.contents)))
+    if referred is None:
+        return None
+    return {"allOf": [referred], **result} if result else referred
+
+
+# Keywords whose values are instances or names, and those that map names to schemas.
+_DATA_KEYWORDS = frozenset({"enum", "const", "examples", "default", "required", "type"})
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "dependentSchemas"})
+
+
 def check(document: Document, schema_name: str, base: PathKey = ()) -> list[Diagnostic]:
     """Every schema violation in ``document`` (or in its part at ``base``)."""
     data = document.data
     for key in base:
         data = data[key]
+    fast = _validity_checker(schema_name)
+    if fast is not None and fast.is_valid(data):
+        return []  # the common case; the full check below words the errors
     found = []
     for error in validator(schema_name).iter_errors(data):
         for leaf in _leaves(error):

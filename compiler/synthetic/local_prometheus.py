@@ -54,12 +54,16 @@ class LocalPrometheus:
         rule_files: Sequence[Path] = (),
         evaluation_interval: str = "1m",
         scrape_targets: Sequence[str] = (),
+        series_keep_job: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.rule_files = [Path(f).resolve() for f in rule_files]
         self.evaluation_interval = evaluation_interval
         # host:port of exporters (e.g. a SyntheticExporter) whose series continue the history.
         self.scrape_targets = list(scrape_targets)
+        # Scraped series that carry their own `job` label keep it (honor_labels), as series
+        # an application exports through an agent do; otherwise job and instance are dropped.
+        self.series_keep_job = series_keep_job
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._log = data_dir.parent / f"prometheus-{self.port}.log"
@@ -81,7 +85,9 @@ class LocalPrometheus:
             "rule_files": [str(f) for f in self.rule_files],
         }
         if self.scrape_targets:
-            settings["scrape_configs"] = [_synthetic_scrape(self.scrape_targets)]
+            settings["scrape_configs"] = [
+                _synthetic_scrape(self.scrape_targets, self.series_keep_job)
+            ]
         config.write_text(yaml.safe_dump(settings))
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
@@ -161,14 +167,18 @@ class LocalPrometheus:
         self.stop()
 
 
-def _synthetic_scrape(targets: Sequence[str]) -> dict[str, Any]:
-    return {
+def _synthetic_scrape(targets: Sequence[str], keep_job: bool = False) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "job_name": "synthetic",
         "scrape_interval": "15s",
         "static_configs": [{"targets": list(targets)}],
         # The scraped series must be the backfilled ones, not new series with job/instance.
         "metric_relabel_configs": [{"action": "labeldrop", "regex": "job|instance"}],
     }
+    if keep_job:
+        config["honor_labels"] = True
+        config["metric_relabel_configs"] = [{"action": "labeldrop", "regex": "instance"}]
+    return config
 
 
 def backfill_series(

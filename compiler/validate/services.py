@@ -345,6 +345,19 @@ def _tiers(
         seen[key] = index
         check.labels((*tier_path, "labels"), raw.get("labels"))
         default_guard = burn_rate.default_min_events(factor, budget) if guard_on else 0
+        min_events = int(raw.get("min_events", guard.get("min_events", default_guard)))
+        min_bad_events = int(raw.get("min_bad_events", guard.get("min_bad_events", 0)))
+        # The traffic the guard needs: its events, and enough that at the threshold the bad
+        # ones reach min_bad_events.
+        needed = max(Decimal(min_events), min_bad_events / threshold) / long_window.seconds
+        if needed > MAX_GUARD_RATE:
+            check.error(
+                tier_path,
+                f"can never fire: its low-traffic guard ({min_events} events"
+                + (f", {min_bad_events} bad" if min_bad_events else "")
+                + f" in {long_window}) needs more than {MAX_GUARD_RATE:,} events per second",
+            )
+            continue
         default_outage = burn_rate.DEFAULT_OUTAGE_EVENTS
         tiers.append(
             Tier(
@@ -354,8 +367,8 @@ def _tiers(
                 short_window=short_window,
                 burn_factor=factor,
                 for_=_hold(check, (*tier_path, "for"), raw.get("for"), period),
-                min_events=int(raw.get("min_events", guard.get("min_events", default_guard))),
-                min_bad_events=int(raw.get("min_bad_events", guard.get("min_bad_events", 0))),
+                min_events=min_events,
+                min_bad_events=min_bad_events,
                 outage_events=int(
                     raw.get("outage_events", guard.get("outage_events", default_outage))
                 )
@@ -385,6 +398,14 @@ def _hold(check: Checker, path: PathKey, text: str | None, period: Duration) -> 
     return hold
 
 
+# Burn factors outside this range describe no alert anyone wants (and overflow the exact
+# decimal arithmetic of thresholds).
+MIN_FACTOR, MAX_FACTOR = Decimal("0.000001"), Decimal(1_000_000)
+# A guard that needs more traffic than this in its long window keeps its tier from ever
+# firing (and no test could be generated for it).
+MAX_GUARD_RATE = 10**9  # events per second
+
+
 def _factor(
     check: Checker, raw: dict[str, Any], path: PathKey, period: Duration, long_window: Duration
 ) -> Decimal | None:
@@ -393,5 +414,13 @@ def _factor(
         check.error(path, "give either burn_factor or budget_share")
         return None
     if has_factor:
-        return burn_rate.exact(to_decimal(raw["burn_factor"]))
+        factor = to_decimal(raw["burn_factor"])
+        if not MIN_FACTOR <= factor <= MAX_FACTOR:
+            check.error(
+                (*path, "burn_factor"),
+                f"{raw['burn_factor']} is not a burn factor between {MIN_FACTOR} and "
+                f"{MAX_FACTOR:,}",
+            )
+            return None
+        return burn_rate.exact(factor)
     return burn_rate.factor_from_share(to_decimal(raw["budget_share"]), period, long_window)

@@ -22,6 +22,8 @@ WORKFLOW = yaml.safe_load((ROOT / "docs" / "examples" / "pull-request.yml").read
 
 def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLO_")}
+    # slo compile's output cache goes beside the project, not into the user's ~/.cache.
+    env["XDG_CACHE_HOME"] = str(cwd.parent / f"{cwd.name}-cache")
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -52,6 +52,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _slo(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLO_", "PYTHON"))}
+    # The output cache goes beside the wheel's virtualenv, not into the user's ~/.cache.
+    env["XDG_CACHE_HOME"] = str(installed.parent.parent / "cache")
     return subprocess.run(
         [installed / "slo", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )

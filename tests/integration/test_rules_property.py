@@ -160,8 +160,8 @@ def test_any_valid_spec_compiles_to_rules_promtool_accepts(
     tmp_path = tmp_path_factory.mktemp("prop")
     result = _compile(tmp_path, list(specs))
     assert result.ok, "\n".join(map(str, result.diagnostics))
-    outputs = rule_files.rule_files(result.specs)
-    again = rule_files.rule_files(_compile(tmp_path, list(specs)).specs)
+    outputs = list(rule_files.rule_files(result.specs))
+    again = list(rule_files.rule_files(_compile(tmp_path, list(specs)).specs))
     assert [writer.serialize(o) for o in outputs] == [writer.serialize(o) for o in again]
     files = []
     for output in outputs:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,3 +106,49 @@ def test_yaml_like_noise_raises_only_spec_errors(text: str) -> None:
         load_text(text, "fuzz.yaml")
     except SpecError as error:
         assert error.diagnostics
+
+
+def test_the_fast_validity_check_agrees_with_the_full_one() -> None:
+    """schema_check answers "valid" from a schema with its references inlined; on every
+    spec document of the repository and the tests (valid and not), it must agree."""
+    from compiler.load import schema_check
+    from compiler.load.discovery import discover
+    from compiler.load.loader import load_file
+    from tests.support.paths import ROOT
+
+    files, _ = discover([ROOT / "slos", ROOT / "tests"])
+    compared = 0
+    for name in ("spec-v1.schema.json", "routing-v1.schema.json", "environment-v1.schema.json"):
+        fast = schema_check._validity_checker(name)
+        assert fast is not None, name
+        full = schema_check.validator(name)
+        for path in files:
+            try:
+                documents = load_file(path)
+            except Exception:  # files that are not YAML specs at all
+                continue
+            for document in documents:
+                for data in _variants(document.data):
+                    assert fast.is_valid(data) == full.is_valid(data), path
+                    compared += 1
+    assert compared > 1000
+
+
+def _variants(data: Any) -> Iterator[Any]:
+    """``data``, and copies with one field (at the top or one level down) removed or given
+    a value of the wrong type: most of them invalid."""
+    yield data
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        yield {k: v for k, v in data.items() if k != key}
+        yield {**data, key: 12345}
+        if isinstance(value, dict):
+            for inner in value:
+                yield {**data, key: {k: v for k, v in value.items() if k != inner}}
+                yield {**data, key: {**value, inner: [True]}}
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for inner in value[0]:
+                first = {k: v for k, v in value[0].items() if k != inner}
+                yield {**data, key: [first, *value[1:]]}
+                yield {**data, key: [{**value[0], inner: {"x": None}}, *value[1:]]}

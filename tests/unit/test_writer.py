@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,70 @@ def test_only_files_the_manifest_lists_are_removed(tmp_path: Path) -> None:
 def test_two_outputs_for_one_path_are_a_bug(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="two outputs write"):
         writer.plan(_outputs("a", "a"), {Root.GENERATED: tmp_path})
+
+
+def _snapshot(directory: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def test_a_staged_plan_writes_the_same_files(tmp_path: Path) -> None:
+    """Streaming (stage=True) changes when bytes reach the disk, not which."""
+    whole, streamed = tmp_path / "whole", tmp_path / "streamed"
+    outputs = _outputs("a", "b", "c")
+    writer.write(writer.plan(outputs, {Root.GENERATED: whole}))
+    report = writer.write(writer.plan(outputs, {Root.GENERATED: streamed}, stage=True))
+    assert len(report.written) == 4
+    relative = {p.relative_to(streamed): data for p, data in _snapshot(streamed).items()}
+    assert relative == {p.relative_to(whole): data for p, data in _snapshot(whole).items()}
+    again = writer.plan(outputs, {Root.GENERATED: streamed}, stage=True)
+    assert not again.staged and writer.compare(again).unchanged == 4
+
+
+def test_a_failure_while_streaming_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Outputs staged before a target fails are removed: no temporary, no new directory,
+    no file replaced."""
+    roots = {Root.GENERATED: tmp_path}
+    writer.write(writer.plan(_outputs("a"), roots))
+    before = _snapshot(tmp_path)
+
+    def failing() -> Iterator[OutputFile]:
+        yield OutputFile("sub/a.yml", {"name": "changed"})
+        yield OutputFile("new/dir/b.yml", {"name": "b"})
+        raise RuntimeError("a target failed")
+
+    with pytest.raises(RuntimeError, match="a target failed"):
+        writer.plan(failing(), roots, stage=True)
+    assert _snapshot(tmp_path) == before
+    assert not (tmp_path / "new").exists()
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["a.yml"]
+
+
+def test_a_staged_plan_can_be_discarded(tmp_path: Path) -> None:
+    roots = {Root.GENERATED: tmp_path}
+    planned = writer.plan(_outputs("a", "b"), roots, stage=True)
+    assert len(planned.staged) == 2  # the manifest is written with write()
+    planned.discard()
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_interrupted_compile_leaves_no_temporary_file(
+    in_tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged temporaries are removed when the compile stops before renaming them."""
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+    from tests.support.specs import SERVICE_SPEC
+
+    (in_tmp_cwd / "slos").mkdir()
+    (in_tmp_cwd / "slos" / "checkout.yaml").write_text(SERVICE_SPEC)
+
+    def interrupted(planned: writer.Plan) -> writer.Report:
+        assert planned.staged  # the outputs were staged as temporaries
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "write", interrupted)
+    result = CliRunner().invoke(main, ["compile", "--no-cache"])
+    assert result.exit_code == 1  # click reports the interrupt as "Aborted!"
+    left = [p for p in in_tmp_cwd.rglob("*") if p.is_file() and "slos" not in p.parts]
+    assert left == []

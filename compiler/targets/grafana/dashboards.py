@@ -7,30 +7,33 @@ per dashboard named by its uid; the file provider that loads them goes to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from compiler import conventions
-from compiler.model.service import SpecSet
+from compiler.model.service import ServiceSpec, SpecSet
 from compiler.outputs import OutputFile, Root
 from compiler.targets.grafana.declared_dashboard import declared_dashboard
 from compiler.targets.grafana.overview_dashboard import overview_dashboard
 from compiler.targets.grafana.service_dashboard import service_dashboard
 
 
-def dashboard_files(specs: SpecSet) -> list[OutputFile]:
-    """Every dashboard, and the provisioning file when there is any."""
-    boards: list[tuple[dict[str, Any], str | None]] = []  # with the spec each is built from
-    if specs.slos:
-        boards.append((overview_dashboard(specs), None))
+def dashboard_files(specs: SpecSet) -> Iterator[OutputFile]:
+    """Every dashboard, and the provisioning file when there is any; each service's built
+    when it is asked for (the writer streams)."""
+    yield from set_files(specs)
     for spec in specs.services:
-        if spec.slos:
-            boards.append((service_dashboard(spec), spec.source))
-        boards.extend((declared_dashboard(spec, d), spec.source) for d in spec.dashboards)
-    files = [
-        OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS, source=source)
-        for board, source in boards
-    ]
-    if files:
+        yield from service_files(spec)
+
+
+def set_files(specs: SpecSet) -> list[OutputFile]:
+    """What the whole set shares: the overview, and the provisioning file when there is any
+    dashboard at all."""
+    files = []
+    if specs.slos:
+        board = overview_dashboard(specs)
+        files.append(OutputFile(conventions.dashboard_path(board["uid"]), board, Root.DASHBOARDS))
+    if specs.slos or any(spec.dashboards for spec in specs.services):
         files.append(
             OutputFile(
                 conventions.GRAFANA_PROVISIONING_PATH,
@@ -43,6 +46,16 @@ def dashboard_files(specs: SpecSet) -> list[OutputFile]:
             )
         )
     return files
+
+
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """One service's dashboards: its SLOs' and those it declares."""
+    boards = [service_dashboard(spec)] if spec.slos else []
+    boards += [declared_dashboard(spec, declared) for declared in spec.dashboards]
+    return [
+        OutputFile(conventions.dashboard_path(b["uid"]), b, Root.DASHBOARDS, source=spec.source)
+        for b in boards
+    ]
 
 
 def provisioning() -> dict[str, Any]:

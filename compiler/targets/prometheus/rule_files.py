@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from compiler import conventions
@@ -11,8 +12,14 @@ from compiler.targets.prometheus import signal_rules
 from compiler.targets.prometheus.slo_rules import slo_rule_group
 
 
-def rule_files(specs: SpecSet) -> list[OutputFile]:
-    """One rule file per service."""
+def rule_files(specs: SpecSet) -> Iterator[OutputFile]:
+    """One rule file per service, each built when it is asked for (the writer streams)."""
+    for spec in specs.services:
+        yield from service_files(spec)
+
+
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """The rule file of one service."""
     return [
         OutputFile(
             conventions.rules_path(spec.service.name),
@@ -20,7 +27,6 @@ def rule_files(specs: SpecSet) -> list[OutputFile]:
             header=generated_header(spec.source),
             source=spec.source,
         )
-        for spec in specs.services
     ]
 
 

@@ -27,6 +27,7 @@ TEMPLATES_ENV = "SLO_COMPILER_TEMPLATES"
 _SOURCE_DIR = Path(__file__).resolve().parents[3] / "templates"
 
 
+@cache  # resolving the package costs an import lookup; every alert text asked for it
 def shipped_templates() -> Traversable:
     """The templates that come with slo-compiler."""
     try:

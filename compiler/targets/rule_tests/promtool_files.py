@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -60,34 +60,40 @@ _LABEL_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}"
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
-def test_files(specs: SpecSet) -> list[OutputFile]:
-    """The rule tests of every service, a file per evaluation interval its scenarios use."""
-    files = []
+def test_files(specs: SpecSet) -> Iterator[OutputFile]:
+    """The rule tests of every service, a file per evaluation interval its scenarios use,
+    built service by service as they are asked for (the writer streams)."""
     for spec in specs.services:
-        groups = service_test_groups(spec)
-        skipped = [f"{name}: {reason}" for name, reason in untestable(spec)]
-        for interval in sorted(groups):
-            path = conventions.tests_path(spec.service.name, Duration(interval * 60))
-            tests = groups[interval]
-            header = outputs.generated_header(spec.source) + (
-                "\nRun: `slo test`, or `promtool test rules` on this file."
-                "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
+        yield from service_files(spec)
+
+
+def service_files(spec: ServiceSpec) -> list[OutputFile]:
+    """One service's rule tests, a file per evaluation interval its scenarios use."""
+    files = []
+    groups = service_test_groups(spec)
+    skipped = [f"{name}: {reason}" for name, reason in untestable(spec)]
+    for interval in sorted(groups):
+        path = conventions.tests_path(spec.service.name, Duration(interval * 60))
+        tests = groups[interval]
+        header = outputs.generated_header(spec.source) + (
+            "\nRun: `slo test`, or `promtool test rules` on this file."
+            "\nAn expected alert is written out once (&id001) and referenced after (*id001)."
+        )
+        if skipped:
+            header += "\nNo generated tests for: " + "; ".join(skipped)
+        files.append(
+            OutputFile(
+                path,
+                {
+                    "rule_files": [f"../{conventions.rules_path(spec.service.name)}"],
+                    "evaluation_interval": str(Duration(interval * 60)),
+                    "tests": _share_expected_alerts(tests),
+                },
+                header=header,
+                share_repeated=True,
+                source=spec.source,
             )
-            if skipped:
-                header += "\nNo generated tests for: " + "; ".join(skipped)
-            files.append(
-                OutputFile(
-                    path,
-                    {
-                        "rule_files": [f"../{conventions.rules_path(spec.service.name)}"],
-                        "evaluation_interval": str(Duration(interval * 60)),
-                        "tests": _share_expected_alerts(tests),
-                    },
-                    header=header,
-                    share_repeated=True,
-                    source=spec.source,
-                )
-            )
+        )
     return files
 
 
@@ -361,6 +367,7 @@ def alert_check(
     }
 
 
+@lru_cache(maxsize=4096)  # the same annotations are asked about at every checked minute
 def predictable(text: str) -> bool:
     """Whether every template action in an annotation is a plain ``{{ $labels.x }}``."""
     return all(_LABEL_TEMPLATE.fullmatch(action) for action in _ACTION.findall(text))

@@ -1,0 +1,163 @@
+"""Content-addressed cache of each service's output files, so an unchanged service is not
+rebuilt: its key is a hash of everything its outputs are built from (the spec file's bytes,
+the documents shared by the whole set, the compiler's own code and templates), its entry the
+exact bytes of its files.
+
+An entry is trusted only when it proves itself: the key it names is the one asked for, every
+file's length and SHA-256 match, its paths are plain relative paths under a known root, and
+nothing follows the last file. Anything else (truncated, edited, another key's, another
+format's) is ignored and rebuilt. Entries are plain bytes, never unpickled, so a planted
+entry can at worst be ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from compiler.outputs import Root
+
+FORMAT = b"slo-compiler output cache 1"
+DIRECTORY_NAME = ".cache"  # under the output root, unless --cache-dir says otherwise
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    """One output file as the writer would write it."""
+
+    root: Root
+    path: str
+    source: str | None
+    data: bytes
+
+
+def digest(*parts: bytes | str) -> str:
+    """SHA-256 of ``parts``, each length-prefixed so that no two lists of parts collide."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        raw = part.encode("utf-8") if isinstance(part, str) else part
+        hasher.update(f"{len(raw)}:".encode())
+        hasher.update(raw)
+    return hasher.hexdigest()
+
+
+def tree_digest(directories: Iterable[Traversable]) -> str:
+    """A hash of every file under ``directories`` (names and bytes): the compiler's code,
+    schemas and templates, so that a changed compiler never reuses an entry."""
+    parts: list[bytes | str] = []
+
+    def walk(directory: Traversable, prefix: str) -> None:
+        for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+            if entry.name == "__pycache__" or entry.name.endswith(".pyc"):
+                continue
+            if entry.is_dir():
+                walk(entry, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                parts.extend([prefix + entry.name, entry.read_bytes()])
+
+    for directory in directories:
+        parts.append("//")
+        walk(directory, "")
+    return digest(*parts)
+
+
+class OutputCache:
+    """Entries under ``directory``, one file per key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.hits = 0
+        self.misses = 0
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / key[:2] / key
+
+    def has(self, key: str) -> bool:
+        """Whether there is an entry for ``key`` (not yet checked: :meth:`get` does); a key
+        without one counts as a miss."""
+        if self._entry(key).is_file():
+            return True
+        self.misses += 1
+        return False
+
+    def get(self, key: str) -> list[CachedFile] | None:
+        """The files stored under ``key``, or None when there is no entry to trust."""
+        try:
+            raw = self._entry(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        files = _parse(raw, key)
+        if files is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return files
+
+    def put(self, key: str, files: Sequence[CachedFile]) -> None:
+        """Store ``files`` under ``key`` (atomically; a cache that cannot be written is
+        only slower, never an error)."""
+        entry = self._entry(key)
+        chunks = [FORMAT + b" " + key.encode() + b"\n"]
+        for file in files:
+            source = file.source if file.source is not None else ""
+            head = "\t".join(
+                [file.root.value, file.path, source, str(len(file.data)), _sha(file.data)]
+            )
+            chunks += [head.encode("utf-8") + b"\n", file.data]
+        with contextlib.suppress(OSError):
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".entry.", dir=entry.parent)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(b"".join(chunks))
+                os.replace(name, entry)
+            except OSError:
+                Path(name).unlink(missing_ok=True)
+                raise
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parse(raw: bytes, key: str) -> list[CachedFile] | None:
+    """The files of an entry, or None if any part of it does not check out."""
+    first, _, rest = raw.partition(b"\n")
+    if first != FORMAT + b" " + key.encode():
+        return None
+    roots = {root.value: root for root in Root}
+    files = []
+    position = 0
+    while position < len(rest):
+        end = rest.find(b"\n", position)
+        if end < 0:
+            return None
+        try:
+            fields = rest[position:end].decode("utf-8").split("\t")
+        except UnicodeDecodeError:
+            return None
+        if len(fields) != 5 or fields[0] not in roots or not _plain(fields[1]):
+            return None
+        root, path, source, length, sha = fields
+        if not length.isdigit():
+            return None
+        data = rest[end + 1 : end + 1 + int(length)]
+        if len(data) != int(length) or _sha(data) != sha:
+            return None
+        files.append(CachedFile(roots[root], path, source or None, data))
+        position = end + 1 + int(length)
+    return files
+
+
+def _plain(path: str) -> bool:
+    """A relative path without ``..``, ``.``, empty or absolute parts: it stays under its
+    root, and names the file the way the targets name it."""
+    parts = path.split("/")
+    return all(part not in ("", ".", "..") for part in parts) and "\\" not in path

@@ -1,0 +1,137 @@
+"""The output cache: a hit gives the bytes a build gives; an entry that does not check out
+(corrupt, truncated, another key's, a path leaving its root) is ignored and rebuilt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compiler import output_cache, pipeline, writer
+from compiler.cli import main
+from compiler.output_cache import CachedFile, OutputCache
+from compiler.outputs import Root
+from tests.support.paths import SLOS
+
+
+def _compile(*args: str) -> str:
+    result = CliRunner().invoke(main, ["compile", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.rglob("*") if p.is_file())
+
+
+@pytest.fixture()
+def project(in_tmp_cwd: Path) -> Path:
+    shutil.copytree(SLOS, in_tmp_cwd / "slos")
+    return in_tmp_cwd
+
+
+def test_cached_outputs_are_the_built_ones(project: Path) -> None:
+    _compile("--no-cache", "--out", "built")
+    assert not (project / "cache").exists()
+    _compile("--cache-dir", "cache", "--out", "first")  # fills the cache
+    entries = _entries(project / "cache")
+    assert entries
+    services = len(pipeline.compile_specs([project / "slos"]).specs.services)
+    assert len(entries) == services
+    _compile("--cache-dir", "cache", "--out", "second")  # every service from the cache
+    assert _files(project / "second") == _files(project / "built") == _files(project / "first")
+
+
+def test_an_edited_spec_is_rebuilt_and_only_it(project: Path) -> None:
+    _compile("--cache-dir", "cache")
+    spec = sorted((project / "slos").glob("*.yaml"))[0]
+    spec.write_text(spec.read_text().replace("99.9", "99.5", 1))
+    cache = OutputCache(project / "cache")
+    compiled = pipeline.compile_specs([project / "slos"])
+    list(pipeline.stream(compiled.specs, cache, compiled.digests))
+    assert cache.misses == 1 and cache.hits == len(compiled.specs.services) - 1
+    fresh = [writer.serialize(f) for f in pipeline.outputs(compiled.specs)]
+    streamed = [
+        writer.serialize(f) for f in pipeline.stream(compiled.specs, cache, compiled.digests)
+    ]
+    assert sorted(streamed) == sorted(fresh)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[:-1],  # truncated
+        lambda raw: raw[:-2] + b"X" + raw[-1:],  # a byte changed: its hash fails
+        lambda raw: raw + b"more",  # something after the last file
+        lambda raw: b"",  # empty
+        lambda raw: raw.replace(b"cache 1 ", b"cache 0 ", 1),  # another format
+        lambda raw: raw.replace(b"\ngenerated\t", b"\nelsewhere\t", 1),  # no such root
+    ],
+    ids=["truncated", "bit-flip", "trailing", "empty", "format", "root"],
+)
+def test_a_damaged_entry_is_ignored_and_rebuilt(project: Path, damage: object) -> None:
+    _compile("--no-cache", "--out", "built")
+    _compile("--cache-dir", "cache", "--out", "cached")
+    for entry in _entries(project / "cache"):
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+        assert OutputCache(project / "cache").get(entry.name) is None
+    shutil.rmtree(project / "cached")
+    _compile("--cache-dir", "cache", "--out", "cached")
+    assert _files(project / "cached") == _files(project / "built")
+    cache = OutputCache(project / "cache")
+    compiled = pipeline.compile_specs([project / "slos"])
+    list(pipeline.stream(compiled.specs, cache, compiled.digests))
+    assert cache.misses == 0  # the second compile replaced every damaged entry
+
+
+def test_another_keys_entry_is_not_trusted(tmp_path: Path) -> None:
+    cache = OutputCache(tmp_path)
+    files = [CachedFile(Root.GENERATED, "prometheus/a.rules.yml", "slos/a.yaml", b"groups: []\n")]
+    cache.put("a" * 64, files)
+    assert cache.get("a" * 64) == files
+    (tmp_path / "bb").mkdir()
+    shutil.copy(tmp_path / "aa" / ("a" * 64), tmp_path / "bb" / ("b" * 64))
+    assert cache.get("b" * 64) is None
+
+
+@pytest.mark.parametrize("path", ["../escape.yml", "/etc/passwd", "a//b.yml", "a/./b.yml", ""])
+def test_an_entry_cannot_name_a_path_outside_its_root(tmp_path: Path, path: str) -> None:
+    cache = OutputCache(tmp_path)
+    cache.put("c" * 64, [CachedFile(Root.GENERATED, path, None, b"x")])
+    assert cache.get("c" * 64) is None
+
+
+def test_the_key_follows_the_compilers_own_files(tmp_path: Path) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "t.j2").write_text("a")
+    before = output_cache.tree_digest([tmp_path])
+    (tmp_path / "one" / "t.j2").write_text("b")
+    assert output_cache.tree_digest([tmp_path]) != before
+
+
+def test_templates_from_the_environment_change_the_keys(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = pipeline.compile_specs([project / "slos"])
+    before = pipeline.compiler_fingerprint()
+    (project / "templates").mkdir()
+    (project / "templates" / "slo_alert_summary.j2").write_text("override")
+    monkeypatch.setenv("SLO_COMPILER_TEMPLATES", str(project / "templates"))
+    assert pipeline.compiler_fingerprint() != before
+    assert compiled.digests  # every spec file's bytes were hashed
+
+
+def test_services_built_in_worker_processes_are_the_same(
+    reference_specs: pipeline.SpecSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 2: the same files, in the same order, as one process builds."""
+    monkeypatch.setattr(pipeline, "_PARALLEL_FROM", 1)
+    serial = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs)]
+    parallel = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs, jobs=2)]
+    assert parallel == serial
