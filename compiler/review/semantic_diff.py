@@ -9,7 +9,7 @@ gone is marked as weaker, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
@@ -174,21 +174,27 @@ def _slo_facts(slo: SLO) -> dict[str, str]:
 def _slo_change(old: SLO, new: SLO) -> ItemChange | None:
     before, after = _slo_facts(old), _slo_facts(new)
     fields = []
-    for key in dict.fromkeys([*before, *after]):  # an SLI of another kind has other fields
-        value = after.get(key, "-")
-        if before.get(key, "-") != value:
-            weaker = None
-            if key == "objective" and new.objective < old.objective:
-                weaker = "looser objective"
-            if key == "SLI threshold" and _latency(new) > _latency(old):
-                weaker = "slower counts as good"
-            fields.append(FieldChange(key, before.get(key, "-"), value, weaker))
+    for key, a, b in _changed(before, after):  # an SLI of another kind has other fields
+        weaker = None
+        if key == "objective" and new.objective < old.objective:
+            weaker = "looser objective"
+        if key == "SLI threshold" and _latency(new) > _latency(old):
+            weaker = "slower counts as good"
+        fields.append(FieldChange(key, a, b, weaker))
     tiers = _tier_changes(old, new)
     renamed = old.name != new.name
     if not fields and not tiers and not renamed:
         return None
     status = Status.RENAMED if renamed else Status.CHANGED
     return ItemChange("slo", new.name, status, old.name if renamed else None, tuple(fields), tiers)
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(key, before, after) of each fact that differs; "-" where a side has none."""
+    for key in dict.fromkeys([*before, *after]):
+        a, b = before.get(key, "-"), after.get(key, "-")
+        if a != b:
+            yield key, a, b
 
 
 def _latency(slo: SLO) -> float:
@@ -278,10 +284,7 @@ def _tier_fields(old: Tier | None, new: Tier | None) -> tuple[FieldChange, ...]:
     before = _tier_facts(old) if old else {}
     after = _tier_facts(new) if new else {}
     result = []
-    for key in dict.fromkeys([*before, *after]):
-        a, b = before.get(key, "-"), after.get(key, "-")
-        if a == b:
-            continue
+    for key, a, b in _changed(before, after):
         weaker = None
         if old and new:
             if key == "severity" and SEVERITY_RANK.get(new.severity, 9) > SEVERITY_RANK.get(
@@ -416,15 +419,15 @@ def _added_signal(signal: Signal) -> ItemChange:
 # --- routing and gate --------------------------------------------------------------------
 
 
+_TIMINGS = ("group_wait", "group_interval", "repeat_interval")
+
+
 def _routing(old: Routing | None, new: Routing | None) -> tuple[FieldChange, ...]:
     before, after = _routing_facts(old), _routing_facts(new)
     result = []
-    for key in dict.fromkeys([*before, *after]):
-        a, b = before.get(key, "-"), after.get(key, "-")
-        if a == b:
-            continue
+    for key, a, b in _changed(before, after):
         weaker = None
-        if key.startswith("route ") and key.count(" ") == 1:
+        if key.startswith("route ") and not key.endswith(_TIMINGS):
             if b in ("-", DISCARD_RECEIVER):
                 weaker = "not delivered"
             elif _pages(old, a) and not _pages(new, b):
@@ -442,14 +445,18 @@ def _pages(routing: Routing | None, receiver: str) -> bool:
 def _routing_facts(routing: Routing | None) -> dict[str, str]:
     if routing is None:
         return {}
-    facts = {f"route {r.severity}": r.receiver for r in routing.routes}
+    routes = [(r.severity, r) for r in routing.routes]
+    routes += [(f"{team.team} {r.severity}", r) for team in routing.teams for r in team.routes]
+    if routing.security is not None:
+        routes.append(("security", routing.security))
+    facts = {f"route {name}": r.receiver for name, r in routes}
     facts["default receiver"] = routing.default_receiver
     facts["group_by"] = ", ".join(routing.group_by)
-    for r in routing.routes:
-        for key in ("group_wait", "group_interval", "repeat_interval"):
+    for name, r in routes:
+        for key in _TIMINGS:
             value = getattr(r, key)
             if value is not None:
-                facts[f"route {r.severity} {key}"] = str(value)
+                facts[f"route {name} {key}"] = str(value)
     for receiver in routing.receivers:
         kinds = [k for k in ("pagerduty", "slack", "webhook") if getattr(receiver, k)]
         facts[f"receiver {receiver.name}"] = ", ".join(

@@ -155,6 +155,22 @@ def test_objective_change_of_the_gate_fits_one_screen(in_tmp_cwd: Path) -> None:
     assert shown[2:] == output.splitlines()[2:], "README.md's sample is not the current output"
 
 
+def test_a_team_route_that_no_longer_pages_is_marked(in_tmp_cwd: Path) -> None:
+    for side in ("base", "head"):
+        shutil.copytree(SLOS, in_tmp_cwd / side / "slos")
+    routing = in_tmp_cwd / "head" / "slos" / "routing.yaml"
+    text = routing.read_text()
+    old = "critical: {receiver: enforcement-pager,"
+    assert old in text
+    routing.write_text(text.replace(old, "critical: {receiver: enforcement-tickets,"))
+    code, output = _run("diff", "base", "head")
+    assert code == 0, output
+    assert (
+        "route team-enforcement critical  enforcement-pager -> enforcement-tickets  "
+        "[weaker: no longer pages]"
+    ) in output
+
+
 def test_an_invalid_side_exits_1_with_its_diagnostics(in_tmp_cwd: Path) -> None:
     _sides(in_tmp_cwd, [("shop.yaml", "objective: 99.9", "objective: 100")])
     code, output = _run("diff", "base", "head")
