@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -308,16 +309,32 @@ def slo_scenarios(slo: SLO) -> tuple[Scenario, ...]:
 
 def instance_scenarios(slo: SLO) -> tuple[Scenario, ...]:
     """The scenarios an SLO runs on its own rules, its shape's full set being run once on
-    another SLO's: the total outage (the fastest tier fires with this SLO's exact labels and
-    texts; a second group, if any, stays silent), else the first tier's burn above its
-    threshold (an SLO no outage fires within a day), else healthy traffic read exactly by
-    the records (an SLO without tiers); and zero traffic (no alert, no NaN)."""
+    another SLO's: the total outage, checked up to its first firing (the fastest tier fires
+    with this SLO's exact labels and texts, and its records read every event; a second
+    group, if any, stays silent), else the first tier's burn above its threshold (an SLO no
+    outage fires within a day), else healthy traffic read exactly by the records (an SLO
+    without tiers); and zero traffic (no alert, no NaN)."""
     planned = slo_scenarios(slo)
-    for kinds in (("outage",), ("above",), ("healthy",)):
-        first = next((s for s in planned if s.kind in kinds), None)
+    for kind in ("outage", "above", "healthy"):
+        first = next((s for s in planned if s.kind == kind), None)
         if first is not None:
-            return (first, *(s for s in planned if s.kind == "zero"))
+            return (_until_first_firing(first), *(s for s in planned if s.kind == "zero"))
     return tuple(s for s in planned if s.kind == "zero")  # pragma: no cover - always one
+
+
+def _until_first_firing(scenario: Scenario) -> Scenario:
+    """The outage checked up to its first firing (and its records): the slower tiers'
+    firings are the shape's to prove, and each would repeat every alert's texts."""
+    if scenario.kind != "outage":
+        return scenario
+    first = next((check.minute for check in scenario.alert_checks if check.firing), None)
+    if first is None:
+        return scenario
+    return replace(
+        scenario,
+        alert_checks=tuple(c for c in scenario.alert_checks if c.minute <= first),
+        end=max([first, *(check.minute for check in scenario.record_checks)]),
+    )
 
 
 def _tier_name(slo: SLO, index: int) -> str:
