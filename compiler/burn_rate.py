@@ -74,6 +74,8 @@ def threshold_ratio(factor: Decimal, budget: Decimal) -> Decimal:
 # floor): far more than the handful of failures a quiet group's noise makes, few enough that
 # a quiet tenant's total outage pages within its fast tier's window (docs/spec.md).
 DEFAULT_OUTAGE_EVENTS = 100
+# The longest window the SLO-wide floor applies to (a tier may set its own).
+MAX_FLOOR_WINDOW = Duration.parse("6h")
 
 
 def default_min_events(factor: Decimal, budget: Decimal) -> int:

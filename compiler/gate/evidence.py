@@ -271,6 +271,8 @@ class SloJudge:
                 needed.append((conventions.EVENTS_TOTAL, tier.long_window))
             if tier.min_bad_events or tier.outage_floor:
                 needed.append((conventions.EVENTS_BAD, tier.long_window))
+            if tier.outage_floor:
+                needed.append((conventions.EVENTS_BAD, tier.short_window))
         if self.policy.freeze_below is not None:
             needed.append((conventions.BUDGET_REMAINING, self.slo.period))
         present = {(metric, window) for metric, window, _ in self.values}
@@ -418,6 +420,8 @@ class SloJudge:
                 wanted.setdefault(conventions.EVENTS_TOTAL, set()).add(tier.long_window)
             if tier.min_bad_events or tier.outage_floor:
                 wanted.setdefault(conventions.EVENTS_BAD, set()).add(tier.long_window)
+            if tier.outage_floor:
+                wanted.setdefault(conventions.EVENTS_BAD, set()).add(tier.short_window)
         grid = max(1, round(self.interval))
         step = max(grid, math.ceil((self.now - start) / _MAX_STEPS))
         steps = int((self.now - start) // step)

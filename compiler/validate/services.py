@@ -358,7 +358,10 @@ def _tiers(
                 + f" in {long_window}) needs more than {MAX_GUARD_RATE:,} events per second",
             )
             continue
-        default_outage = burn_rate.DEFAULT_OUTAGE_EVENTS
+        # The SLO's floor (or the default) serves the paging tiers; a window of days on a
+        # server younger than it averages a short history, which a few failures would fill.
+        floored = long_window <= burn_rate.MAX_FLOOR_WINDOW
+        slo_floor = guard.get("outage_events", burn_rate.DEFAULT_OUTAGE_EVENTS) if floored else 0
         tiers.append(
             Tier(
                 alert=raw["alert"],
@@ -369,11 +372,7 @@ def _tiers(
                 for_=_hold(check, (*tier_path, "for"), raw.get("for"), period),
                 min_events=min_events,
                 min_bad_events=min_bad_events,
-                outage_events=int(
-                    raw.get("outage_events", guard.get("outage_events", default_outage))
-                )
-                if guard_on
-                else 0,
+                outage_events=int(raw.get("outage_events", slo_floor)) if guard_on else 0,
                 runbook_url=runbook_url(
                     check,
                     service,

@@ -119,7 +119,8 @@ def cases(draw: st.DrawFn, tiers: list[tuple[ServiceSpec, SLO, Tier]]) -> Case:
         ratio = lowest + (1 - lowest) * Fraction(draw(st.integers(0, 1000)), 1000)
     traffic = alerting.ample_traffic(tier)
     if tier.min_events and not tier.min_bad_events:
-        # Events per minute the guard needs, times 4/5 (never fires) or 3/2 (fires as if
+        # Events per minute the guard needs, times 4/5 (fires only once the outage floor is
+        # reached, if ever) or 3/2 (fires as if
         # traffic were ample: the guard holds from the step on).
         needed = Fraction(tier.min_events * 60, tier.long_window.seconds)
         traffic = draw(st.sampled_from([traffic, needed * Fraction(4, 5), needed * Fraction(3, 2)]))
@@ -138,7 +139,12 @@ def _groups(case: Case) -> list[dict[str, Any]]:
         silent = start + 2 * tier.long_window.seconds // 60
         return [_group(spec, slo, tier, lane, [(start + 5, False), (silent, False)])]
     assert fires % 60 == 0, fires
-    assert fires == alerting.time_to_fire(slo, tier, ratio), "the guard held: same as ample"
+    ample = alerting.time_to_fire(slo, tier, ratio)
+    needed = alerting.min_traffic(tier)
+    if needed is None or traffic >= needed * 60:
+        assert fires == ample, "the guard held: same as ample"
+    else:  # below the guard, the outage floor's failed events page it, never sooner
+        assert tier.outage_floor and ample is not None and fires >= ample, (fires, ample)
     at = start + fires // 60
     groups = [_group(spec, slo, tier, lane, [(at - 1, False), (at, True)])]
     if ratio == 1 and traffic == alerting.ample_traffic(tier):
@@ -202,8 +208,16 @@ def test_for_and_the_guard_as_promtool_sees_them(
     above a guard."""
     cases = [
         _case(golden_specs, "JobsFailingFast", Fraction(1), None),
+        # Below the guard: a full outage pages once 100 events failed (the outage floor), ...
         _case(
             reference_specs, "ValdricsEnforcementErrorBudgetBurnFast", Fraction(1), Fraction(4, 5)
+        ),
+        # ... a partial one (5% of 800 an hour is 40 failures) never does.
+        _case(
+            reference_specs,
+            "ValdricsEnforcementErrorBudgetBurnFast",
+            Fraction(1, 20),
+            Fraction(4, 5),
         ),
         _case(
             reference_specs,
@@ -215,7 +229,8 @@ def test_for_and_the_guard_as_promtool_sees_them(
         _case(reference_specs, "AgentApiAvailabilityErrorBudgetBurn", Fraction(1, 10), None, "1d"),
     ]
     assert cases[0][2].for_ is not None
-    assert alerting.time_to_fire(*cases[1][1:]) is None
+    assert alerting.time_to_fire(*cases[1][1:]) is not None
+    assert alerting.time_to_fire(*cases[2][1:]) is None
     for index, case in enumerate(cases):
         spec = case[0]
         rules = tmp_path / f"rules-{index}.yml"

@@ -70,8 +70,9 @@ def test_lint_finds_the_guard_a_tenant_never_reaches(in_tmp_cwd: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "[guard-unreachable]" in result.output
     assert (
-        "ValdricsEnforcementErrorBudgetBurnFast (1h/5m) needs 1000 events in 1h (0.278/s) and "
-        'can never fire for tenant="quiet": at most 0.2 events/s in any 1h of the period'
+        "ValdricsEnforcementErrorBudgetBurnFast (1h/5m) needs 1000 events in 1h (0.278/s); for "
+        'tenant="quiet" (at most 0.2 events/s in any 1h of the period) at that traffic only an '
+        "outage of 100 failed events in 1h pages it, never a partial degradation"
     ) in result.output
     assert (
         'the 30d budget of gate-reliability is less than one bad event for tenant="quiet"'

@@ -246,8 +246,16 @@ def alert_expr(tier: Tier, series: SloSeries) -> str:
         guard.append(f"{bad} * {seconds} >= {tier.min_bad_events}")
     if guard and tier.outage_floor:
         # The guard holds back noise, not an outage: enough failed events page at any volume.
+        # Failures must still arrive at a rate that fills the long window with the floor
+        # again (its short window's rate), so that a young server's long window, averaged
+        # over a short history and so extrapolated, does not turn a few failures into many.
         both = "\n  and\n  ".join(guard)
-        floor = f"{bad} * {seconds} >= {tier.outage_floor}"
+        short_bad = series(conventions.EVENTS_BAD, tier.short_window)
+        floor = (
+            f"{bad} * {seconds} >= {tier.outage_floor}\n"
+            f"  and ignoring ({conventions.WINDOW_LABEL})\n"
+            f"  {short_bad} * {seconds} >= {tier.outage_floor}"
+        )
         guard = [f"(\n  {both}\n  or\n  {floor}\n)"]
     return f"\nand ignoring ({conventions.WINDOW_LABEL})\n".join([*parts, *guard])
 

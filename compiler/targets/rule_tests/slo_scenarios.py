@@ -413,7 +413,9 @@ class _Planner:
         chosen: tuple[int, TierMath, Fraction] | None = None
         for index, tier in sorted(floored, key=lambda item: -item[1].threshold):
             minutes = tier.long // 60
-            rate = _nice_at_most(Fraction(9 * tier.min_events, 10 * minutes) / 2**attempt)
+            rate = _nice_at_most(Fraction(9 * tier.min_events, 10 * minutes))
+            # Later attempts step off a round rate whose events land exactly on the floor.
+            rate = rate * Fraction(7, 7 + attempt) if rate is not None else None
             if rate is not None and rate * minutes >= Fraction(6, 5) * tier.outage_events:
                 chosen = index, tier, rate
                 break
@@ -435,8 +437,9 @@ class _Planner:
             kind="floor",
             title=(
                 f"outage at low traffic: {_per_second(rate)}, every event failing (under "
-                f"{tier.min_events} events in {window}), fires once {tier.outage_events} "
-                f"failed events are in {window}"
+                f"{tier.min_events} events in {window}), fires once the {window} window reads "
+                f"{tier.outage_events} failed events (over less history than the window, "
+                "sooner)"
             ),
             interval=step,
             end=end,

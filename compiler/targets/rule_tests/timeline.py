@@ -215,8 +215,15 @@ class Timeline:
                 guard.append(_compare(long_total * spec.long, spec.min_events * scale))
             if spec.min_bad_events:
                 guard.append(_compare(long_bad * spec.long, spec.min_bad_events * scale))
-            if guard and spec.outage_events:  # (guard) or the outage floor
-                floor = _compare(long_bad * spec.long, spec.outage_events * scale)
+            if guard and spec.outage_events:  # (guard) or the outage floor, in both windows
+                short_scale = short_points * self.slo.base * self._scale
+                floor = _all(
+                    [
+                        _compare(long_bad * spec.long, spec.outage_events * scale),
+                        # the short window's rate, over the long window, reaches it too
+                        _compare(short_bad * spec.long, spec.outage_events * short_scale),
+                    ]
+                )
                 guard = [_either(_all(guard), floor)]
             parts.extend(guard)
             result = all(holds for holds, _ in parts)
