@@ -584,12 +584,25 @@ def test(
         sys.exit(1)
     seconds = time.monotonic() - started
     failed = sum(not outcome.ok for outcome in outcomes)
+    covered = rule_test_runner.coverage(directory, services)
+    lines, unproven = rule_test_runner.coverage_report(covered, outcomes, directory)
+    if lines:
+        echo("coverage (each SLO: its own instance test + its rule shape's full scenario set):")
+        for line in lines:
+            echo(f"  {line}")
     echo(
         f"{len(outcomes) - failed} passed, {failed} failed ({scenarios} scenarios, {seconds:.1f}s)"
+        + (
+            f"; {unproven} SLO(s) not proven by both their own and their shape's tests"
+            if unproven
+            else ""
+        )
     )
     if output_format == "junit":
         click.echo(rule_test_runner.junit(outcomes, seconds), nl=False)
-    if failed:
+    # Under --match, what was not selected did not run: not a failure.
+    missing = any("MISSING" in line for line in lines)
+    if failed or missing:
         sys.exit(1)
 
 

@@ -105,6 +105,18 @@ def tests_path(service: str, interval: Duration | None = None) -> str:
     return f"{TESTS_DIR}/{service}.every-{interval}.test.yml"
 
 
+SHAPES_DIR = "shapes"  # under TESTS_DIR: the full scenario set of each rule shape
+
+
+def shape_tests_path(shape: str, interval: Duration | None = None) -> str:
+    """Rule tests of one rule shape, relative to the output directory
+    (``tests/shapes/<shape>.test.yml``, or ``.every-5m.test.yml``)."""
+    name = f"{TESTS_DIR}/{SHAPES_DIR}/{shape}"
+    if interval is None or interval.seconds == 60:
+        return f"{name}.test.yml"
+    return f"{name}.every-{interval}.test.yml"
+
+
 def prometheus_rule_path(service: str) -> str:
     """PrometheusRule object (prometheus-operator) of one service, relative to the output."""
     return f"prometheus-operator/{service}.prometheusrule.yml"

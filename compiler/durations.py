@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 _UNITS: tuple[tuple[str, int], ...] = (
     ("y", 365 * 24 * 3600),
@@ -60,16 +60,7 @@ class Duration:
         return cls(seconds)
 
     def __str__(self) -> str:
-        rest = self.seconds
-        parts = []
-        for unit, size in _UNITS:
-            # Prometheus prints years only for exact multiples; 90d stays 90d, not 12w6d.
-            if unit in ("y", "w") and rest % size:
-                continue
-            count, rest = divmod(rest, size)
-            if count:
-                parts.append(f"{count}{unit}")
-        return "".join(parts)
+        return _text(self.seconds)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Duration):
@@ -80,3 +71,18 @@ class Duration:
     def minutes(self) -> float:
         """The duration in minutes (for messages and test arithmetic)."""
         return self.seconds / 60
+
+
+@lru_cache(maxsize=1024)  # a few durations recur in every rule and test of a large set
+def _text(seconds: int) -> str:
+    """Prometheus's notation of ``seconds`` (``1h30m``)."""
+    rest = seconds
+    parts = []
+    for unit, size in _UNITS:
+        # Prometheus prints years only for exact multiples; 90d stays 90d, not 12w6d.
+        if unit in ("y", "w") and rest % size:
+            continue
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -50,6 +50,7 @@ SERVICE_TARGETS: tuple[ServiceTarget, ...] = (
     dashboards.service_files,
 )
 SET_TARGETS: tuple[SetTarget, ...] = (
+    promtool_files.shape_files,
     dashboards.set_files,
     alertmanager.config_files,
     collector_config.config_files,

@@ -1,14 +1,19 @@
-"""`slo test`: promtool over the generated rule tests, one run per SLO (or drill), in parallel.
+"""`slo test`: promtool over the generated rule tests, one run per SLO (or drill, or rule
+shape), in parallel.
 
-Generated test groups are named ``<subject>: <what they show>`` (``slo gate-latency: ...``).
-Each test file is split by subject into a temporary file that points at the same rule
-files, so promtool's verdict and its own diff are reported per SLO, and the runs spread
-over the machine's cores (promtool itself evaluates one group after another).
+Generated test groups are named ``<subject>: <what they show>`` (``slo gate-latency: ...``,
+``shape 3f2a9c1d0e4b: ...``). Each test file is split by subject into a temporary file that
+points at the same rule files, so promtool's verdict and its own diff are reported per
+subject, and the runs spread over the machine's cores (promtool itself evaluates one group
+after another). An SLO's own groups name the shape whose full scenario set covers it
+(``slo x: instance of shape K: ...``): the shape's tests run whenever the SLO's do, and the
+coverage report says, per SLO, which shape covers it and how both runs went.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -22,12 +27,17 @@ import yaml
 
 from compiler import conventions, pipeline, writer
 from compiler.durations import Duration
-from compiler.model.service import SpecSet
+from compiler.model.service import ServiceSpec, SpecSet
+from compiler.model.slo import SLO
 from compiler.outputs import Root
 from compiler.synthetic import promtool
-from compiler.targets.rule_tests.promtool_files import SUBJECT_SEPARATOR
+from compiler.targets.rule_tests import promtool_files, shapes
+from compiler.targets.rule_tests.promtool_files import INSTANCE_OF, SUBJECT_SEPARATOR
 
 TEST_SUFFIX = ".test.yml"
+_INSTANCE = re.compile(
+    re.escape(SUBJECT_SEPARATOR + INSTANCE_OF) + r"([0-9a-f]+)" + re.escape(SUBJECT_SEPARATOR)
+)
 _TIMEOUT = 3600  # seconds for one subject's run; the largest generated one needs about 1
 
 
@@ -76,13 +86,87 @@ def test_files(directory: Path, services: Collection[str] = ()) -> list[Path]:
     ]
 
 
-def collect(directory: Path, match: str | None = None, services: Collection[str] = ()) -> list[Job]:
-    """Jobs for every test file in ``directory`` (of ``services`` only, if given): one per
-    subject, groups whose name contains ``match`` only (all when None), rule files made
-    absolute."""
-    jobs = []
+def shape_files(directory: Path, keys: Collection[str] | None = None) -> list[Path]:
+    """The rule shapes' test files under ``directory`` (those of ``keys`` only, if given)."""
+    return [
+        file
+        for file in sorted((directory / conventions.SHAPES_DIR).glob(f"*{TEST_SUFFIX}"))
+        if keys is None or file.name.split(".", 1)[0] in keys
+    ]
+
+
+def shape_of(group_name: str) -> str | None:
+    """The shape an SLO's own test group names (``slo x: instance of shape K: ...`` → K)."""
+    found = _INSTANCE.search(group_name)
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which shape's full scenario set covers one SLO (``slo x``), from its test file."""
+
+    file: Path
+    subject: str
+    shape: str
+
+
+def coverage(directory: Path, services: Collection[str] = ()) -> list[Coverage]:
+    """Per SLO of the test files in ``directory`` (of ``services`` only), its shape."""
+    found = []
     for file in test_files(directory, services):
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        seen: dict[str, str] = {}
+        for group in _load(file).get("tests", []):
+            name = str(group.get("name", ""))
+            key = shape_of(name)
+            if key is not None:
+                seen.setdefault(subject_of(name), key)
+        found += [Coverage(file, name, key) for name, key in seen.items()]
+    return found
+
+
+def coverage_report(
+    covered: Sequence[Coverage], outcomes: Sequence[Outcome], directory: Path
+) -> tuple[list[str], int]:
+    """A line per SLO: its own instance test's verdict and that of the shape covering it,
+    and how many SLOs are not proven by both (a shape that failed, did not run, or whose
+    file is missing)."""
+    verdicts: dict[tuple[str, str], list[bool]] = {}
+    for outcome in outcomes:
+        owner = _service_of(outcome.job.file) if outcome.job.subject.startswith("slo ") else ""
+        verdicts.setdefault((owner, outcome.job.subject), []).append(outcome.ok)
+    present = {file.name.split(".", 1)[0] for file in shape_files(directory)}
+    lines, unproven = [], 0
+    for one in sorted(covered, key=lambda c: (_service_of(c.file), c.subject)):
+        own = _verdict(verdicts.get((_service_of(one.file), one.subject)))
+        shape = _verdict(verdicts.get(("", shapes.subject(one.shape))))
+        if one.shape not in present:
+            shape = "MISSING"
+        unproven += (own, shape) != ("PASS", "PASS")
+        lines.append(
+            f"{one.subject} ({_service_of(one.file)}): own instance test {own}; "
+            f"{shapes.subject(one.shape)} (full scenarios) {shape}"
+        )
+    return lines, unproven
+
+
+def _verdict(found: list[bool] | None) -> str:
+    if not found:
+        return "not run"
+    return "PASS" if all(found) else "FAIL"
+
+
+def _service_of(file: Path) -> str:
+    return file.name.split(".", 1)[0]
+
+
+def collect(directory: Path, match: str | None = None, services: Collection[str] = ()) -> list[Job]:
+    """Jobs for every test file in ``directory`` (of ``services`` only, if given, and the
+    shapes that cover their SLOs): one per subject, groups whose name contains ``match``
+    only (all when None), rule files made absolute."""
+    jobs = []
+    keys = {c.shape for c in coverage(directory, services)} if services else None
+    for file in [*test_files(directory, services), *shape_files(directory, keys)]:
+        document = _load(file)
         rule_files = [
             str((file.parent / path).resolve()) for path in document.get("rule_files", [])
         ]
@@ -101,20 +185,54 @@ def stale_files(
 ) -> list[Path]:
     """Rule and test files under ``generated`` that are not what ``specs`` compile to: they
     differ, are missing, or are tests the specs no longer produce. Those of ``services`` only,
-    if given."""
+    if given, with the shape files that cover their SLOs and the rules those run on."""
     chosen = tuple(s for s in specs.services if services is None or s.service.name in services)
+    # A shape's file is built from the whole set (which SLO stands for it depends on every
+    # spec), so it is held against the whole set's, even when some services are checked.
+    keys = {shapes.shape_key(slo) for slo in _testable(chosen)}
+    shaped = [
+        output
+        for output in promtool_files.shape_files(specs)
+        if output.path.rsplit("/", 1)[-1].split(".", 1)[0] in keys
+    ]
+    ruled = {conventions.rules_path(spec.service.name) for spec in chosen}
+    ruled |= {rules.removeprefix("../../") for out in shaped for rules in out.data["rule_files"]}
+    shape_dir = f"{conventions.TESTS_DIR}/{conventions.SHAPES_DIR}/"
+    needed = tuple(
+        s for s in specs.services if s in chosen or conventions.rules_path(s.service.name) in ruled
+    )
+    whole = {id(output) for output in shaped}
     wanted = {
         generated / output.path: writer.serialize(output)
-        for output in pipeline.outputs(replace(specs, services=chosen))
+        for output in [*pipeline.outputs(replace(specs, services=needed)), *shaped]
         if output.root is Root.GENERATED
-        and output.path.startswith((f"{conventions.RULES_DIR}/", f"{conventions.TESTS_DIR}/"))
+        and (
+            output.path in ruled
+            or id(output) in whole
+            or (
+                output.path.startswith(f"{conventions.TESTS_DIR}/")
+                and not output.path.startswith(shape_dir)
+                and output.source in {spec.source for spec in chosen}
+            )
+        )
     }
     differing = [path for path, data in wanted.items() if writer.read(path) != data]
-    present = test_files(generated / conventions.TESTS_DIR)
-    if services is not None:
-        present = [path for path in present if path.name.split(".", 1)[0] in services]
+    tests = generated / conventions.TESTS_DIR
+    present = [*test_files(tests, services or ()), *shape_files(tests, keys if services else None)]
     extra = [path for path in present if path not in wanted]
     return sorted([*differing, *extra])
+
+
+def _testable(services: Sequence[ServiceSpec]) -> list[SLO]:
+    found = []
+    for spec in services:
+        skipped = {name for name, _ in promtool_files.untestable(spec)}
+        found += [slo for slo in spec.slos if promtool_files.subject(slo) not in skipped]
+    return found
+
+
+def _load(file: Path) -> dict[str, Any]:
+    return yaml.safe_load(file.read_text(encoding="utf-8")) or {}
 
 
 def junit(outcomes: Sequence[Outcome], seconds: float) -> str:

@@ -202,9 +202,10 @@ def plan(
     """Serialize ``outputs`` and work out their paths under ``roots``.
 
     ``only``: the spec files being compiled when they are part of a larger set. Then only
-    outputs compiled from those files are written, and only files those specs produced
-    before can be removed; outputs of the whole set and of other specs are left as they are
-    (each root's MANIFEST records which spec owns which file).
+    outputs compiled from those files are written (or that the MANIFEST says were: an output
+    of several specs, whose owners can change), and only files those specs produced before
+    can be removed; outputs of the whole set and of other specs are left as they are (each
+    root's MANIFEST records which spec owns which file).
 
     ``stage``: write changed outputs to temporary files as they come (see :class:`Plan`);
     if anything fails on the way, every one of them is removed again.
@@ -226,6 +227,9 @@ def _fill(
     stage: bool,
 ) -> None:
     owners: dict[Root, dict[str, str]] = {root: {} for root in roots}
+    # Read first: an output some of whose owners changed (a rule shape's tests, owned by the
+    # specs of every SLO of that shape) is written by a compile of an owner it had or has.
+    manifests = {root: read_manifest(directory) for root, directory in roots.items()}
     for output in outputs:
         if output.root not in roots:
             continue
@@ -233,7 +237,10 @@ def _fill(
         if only is not None and not _owned_by(output.source, only):
             if output.source is None:
                 result.left_alone[target] = serialize(output)
-            continue
+            if output.source is None or not _owned_by(
+                manifests[output.root].get(output.path), only
+            ):
+                continue
         if target in result.files or target in result.staged or target in result.unchanged:
             raise ValueError(f"two outputs write {target}")
         if stage:
@@ -242,7 +249,7 @@ def _fill(
             result.files[target] = serialize(output)
         owners[output.root][output.path] = output.source or WHOLE_SET
     for root, directory in roots.items():
-        before = read_manifest(directory)
+        before = manifests[root]
         if only is not None:  # what other specs (and the whole set) own stays listed
             mine = {name for name, owner in before.items() if _owned_by(owner, only)}
             kept = {name: owner or WHOLE_SET for name, owner in before.items() if name not in mine}

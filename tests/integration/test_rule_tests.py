@@ -17,7 +17,7 @@ from compiler.model.signal import RawPromQL
 from compiler.outputs import Root
 from compiler.synthetic import promtool
 from compiler.targets.prometheus import rule_files, slo_rules
-from compiler.targets.rule_tests import promtool_files
+from compiler.targets.rule_tests import promtool_files, shapes
 from compiler.targets.rule_tests.slo_scenarios import Scenario
 from tests.support.paths import GENERATED
 from tests.support.rule_tests import slo_test
@@ -36,14 +36,23 @@ def test_every_generated_test_passes_under_promtool(
         for s in reference_specs.signals
         if not isinstance(s.condition, RawPromQL)
     ]
+    subjects += sorted({f"shape {shapes.shape_key(slo)}" for slo in reference_specs.slos})
     for name in subjects:
         assert re.search(rf"^PASS {name} \(", result.output, re.MULTILINE), name
     assert " 0 failed (" in result.output
+    # Coverage: every SLO, its own instance test and the shape covering it, both passed.
+    for slo in reference_specs.slos:
+        line = (
+            f"  slo {slo.name} ({slo.service}): own instance test PASS; "
+            f"shape {shapes.shape_key(slo)} (full scenarios) PASS"
+        )
+        assert line in result.output.splitlines(), line
+    assert "not proven" not in result.output
 
 
 @pytest.mark.parametrize("factor", ["13", "16"])
 def test_a_broken_factor_makes_the_generated_tests_fail(
-    tmp_path: Path, factor: str, promtool_path: str
+    reference_specs: SpecSet, tmp_path: Path, factor: str, promtool_path: str
 ) -> None:
     """Done-when of issue 3: change one factor in the rules and the tests catch it, whether
     the threshold moves down (the just-below scenario fires) or up (just-above stays quiet)."""
@@ -54,10 +63,17 @@ def test_a_broken_factor_makes_the_generated_tests_fail(
     fast = 'slo:burn_rate:ratio{service="enforcement-gate", slo="gate-reliability", window="1h"}'
     assert text.count(f"{fast} > 14.4") == 1
     rules.write_text(text.replace(f"{fast} > 14.4", f"{fast} > {factor}"))
-    scope = "slo gate-reliability: tier 1h/5m"
+    # The tier's above/below scenarios are its rule shape's, run on gate-reliability's rules
+    # (the first SLO of that shape).
+    slo = next(s for s in reference_specs.slos if s.name == "gate-reliability")
+    shape = shapes.subject(shapes.shape_key(slo))
+    assert "run against the rules of slo gate-reliability" in next(
+        (generated / "tests" / "shapes").glob(f"{shape.split()[1]}.test.yml")
+    ).read_text()
+    scope = f"{shape}: tier 1h/5m"
     broken = slo_test("--generated", str(generated), "--match", scope, "--allow-stale")
     assert broken.exit_code == 1, broken.output
-    assert "FAIL slo gate-reliability" in broken.output
+    assert f"FAIL {shape}" in broken.output
     assert "exp:" in broken.output and "got:" in broken.output  # promtool's own diff
     # The unbroken rules pass the same scenarios.
     rules.write_text(text)

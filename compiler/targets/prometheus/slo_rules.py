@@ -10,6 +10,7 @@ last, which makes every ratio traffic-weighted (total bad events over total even
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, assert_never
 
 from compiler import burn_rate, conventions
@@ -279,6 +280,16 @@ def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rul
 
 def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     """summary, description and runbook_url of one tier, plus the spec's own annotations."""
+    return dict(_annotations(service, slo, tier, templating.template_dirs()))
+
+
+# Rendered once for the rules and once more for the rule tests that expect them: the
+# service's rules are built just before its tests, so a few services' tiers suffice. Keyed
+# by the template directories too, as templating's own environments are.
+@lru_cache(maxsize=512)
+def _annotations(
+    service: Service, slo: SLO, tier: Tier, directories: tuple[object, ...]
+) -> dict[str, str]:
     numbers = {
         "factor": burn_rate.format_number(tier.burn_factor),
         "threshold_percent": burn_rate.format_percent(slo.threshold(tier)),

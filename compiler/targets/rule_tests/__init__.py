@@ -2,5 +2,6 @@
 synthetic series by Prometheus's own engine.
 
 promtool_files (the target) ← slo_scenarios with timeline (the exact model of the rules),
-signal_scenarios, event_series (raw counters an SLI reads).
+shapes (which SLOs share one full scenario set), signal_scenarios, event_series (raw
+counters an SLI reads).
 """

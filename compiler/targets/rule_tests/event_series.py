@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, assert_never
 
-from compiler.model.slo import SLO, Events, LatencySLI, RatioSLI
+from compiler.model.slo import SLI, SLO, Events, LatencySLI, RatioSLI
 from compiler.promql import Selector
 from compiler.synthetic.labels import (
     LabelError,
@@ -65,7 +66,17 @@ def event_series(slo: SLO) -> list[EventSeries]:
 
     Raises :class:`SynthesisError` when the selectors leave good and bad indistinguishable.
     """
-    sli = slo.sli
+    return list(_sli_series(slo.sli))
+
+
+# SLIs repeat across a large set (the same metrics in every service), and the service's
+# tests and its SLOs' shapes both ask: solve each one once.
+@lru_cache(maxsize=4096)
+def _sli_series(sli: SLI) -> tuple[EventSeries, ...]:
+    return tuple(_solved(sli))
+
+
+def _solved(sli: SLI) -> list[EventSeries]:
     match sli:
         case RatioSLI():
             total, total_others = _carrier(sli.total)
@@ -142,11 +153,22 @@ def group_label_values(slo: SLO, lanes: int) -> list[dict[str, str]]:
     (``tenant="t1"``, ``tenant="t2"``, ...)."""
     if not slo.group_by:
         return [{}]
-    matchers = [m for selector in _selectors(slo) for m in selector.matchers]
+    return [dict(labels) for labels in _group_labels(slo.sli, slo.group_by, lanes)]
+
+
+@lru_cache(maxsize=4096)  # as _sli_series: asked for per scenario and per shape
+def _group_labels(
+    sli: SLI, group_by: tuple[str, ...], lanes: int
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(tuple(labels.items()) for labels in _group_values(sli, group_by, lanes))
+
+
+def _group_values(sli: SLI, group_by: tuple[str, ...], lanes: int) -> list[dict[str, str]]:
+    matchers = [m for selector in _selectors(sli) for m in selector.matchers]
     found: list[dict[str, str]] = []
     for index in range(lanes):
         labels: dict[str, str] = {}
-        for name in slo.group_by:
+        for name in group_by:
             on_label = [m for m in matchers if m.label == name]
             preferred = [f"{name[:1]}{index + 1}"]
             options = candidates(name, on_label, preferred)
@@ -172,8 +194,7 @@ def group_label_values(slo: SLO, lanes: int) -> list[dict[str, str]]:
     return found
 
 
-def _selectors(slo: SLO) -> list[Selector]:
-    sli = slo.sli
+def _selectors(sli: SLI) -> list[Selector]:
     match sli:
         case RatioSLI():
             selectors: list[Selector] = []

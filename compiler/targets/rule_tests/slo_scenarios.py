@@ -14,7 +14,8 @@ Scenarios (docs/testing.md):
 - per tier, **below**: an error ratio just below the threshold from the start (every window
   holds it from the first evaluation): the tier stays silent (tiers with lower thresholds
   may fire, and are listed);
-- **outage**: every event fails after a healthy history: the fastest tier fires first;
+- **outage**: every event fails after a healthy history: the fastest tier fires first, and
+  one base window in, the records read exactly the events (every one failed);
 - **guard**: the same error ratio at low and at normal volume: only the normal one fires;
 - **zero traffic**: no alert; every error ratio is 0 and the budget is whole (never NaN).
 
@@ -309,7 +310,10 @@ class _Planner:
         history = history if history is not None else max(shortest_history, self.base + step)
         firings = first_firings(history)
         schedule = (constant(n, healthy), constant(n, n, history))
-        end = history + max(firings.values(), default=self.base + step)
+        # One base window into the outage the records read every event as failed: each SLO
+        # runs this scenario on its own rules, so its own series must reach them exactly.
+        counted = history + self.base
+        end = max(history + max(firings.values(), default=self.base + step), counted)
         timeline = self._timeline((schedule, *self._witness(-attempt)), step, end)
         moments = [history - step, history]
         for offset in firings.values():
@@ -333,6 +337,7 @@ class _Planner:
             end=end,
             lanes=(schedule, *self._witness(-attempt)),
             alert_checks=checks,
+            record_checks=(_events((schedule, *self._witness(-attempt)), counted, self.base),),
         )
 
     def _guard(self, attempt: int) -> list[Scenario]:

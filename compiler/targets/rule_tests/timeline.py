@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from itertools import accumulate
 
-from compiler import conventions
+from compiler import burn_rate, conventions
 from compiler.model.slo import SLO
 
 SAMPLE_STEP = 60  # seconds between input samples
@@ -79,22 +81,46 @@ class SloMath:
     @classmethod
     def of(cls, slo: SLO) -> SloMath:
         """The math of ``slo`` as its generated rules implement it."""
-        windows = [w for tier in slo.tiers for w in (tier.long_window, tier.short_window)]
-        base = min([*windows, conventions.MAX_BASE_WINDOW]).seconds
-        budget = Fraction(slo.error_budget)
-        tiers = tuple(
-            TierMath(
-                long=tier.long_window.seconds,
-                short=tier.short_window.seconds,
-                threshold=Fraction(tier.burn_factor) * budget,
-                hold=tier.for_.seconds if tier.for_ else 0,
-                min_events=tier.min_events,
-                min_bad_events=tier.min_bad_events,
-                outage_events=tier.outage_floor,
-            )
-            for tier in slo.tiers
+        # Only these fields decide it; most SLOs of a large set share them.
+        return _math(
+            slo.objective,
+            tuple(
+                (
+                    tier.long_window.seconds,
+                    tier.short_window.seconds,
+                    tier.burn_factor,
+                    tier.for_.seconds if tier.for_ else 0,
+                    tier.min_events,
+                    tier.min_bad_events,
+                    tier.outage_floor,
+                )
+                for tier in slo.tiers
+            ),
         )
-        return cls(budget, base, tiers)
+
+
+@lru_cache(maxsize=1024)
+def _math(
+    objective: Decimal, tiers: tuple[tuple[int, int, Decimal, int, int, int, int], ...]
+) -> SloMath:
+    base = min([*(w for tier in tiers for w in tier[:2]), conventions.MAX_BASE_WINDOW.seconds])
+    budget = Fraction(burn_rate.error_budget(objective))
+    return SloMath(
+        budget,
+        base,
+        tuple(
+            TierMath(
+                long=long,
+                short=short,
+                threshold=Fraction(factor) * budget,
+                hold=hold,
+                min_events=min_events,
+                min_bad_events=min_bad,
+                outage_events=floor,
+            )
+            for long, short, factor, hold, min_events, min_bad, floor in tiers
+        ),
+    )
 
 
 @dataclass
