@@ -12,6 +12,7 @@ changed (warm, from the cache); and `slo compile` after editing one spec.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -89,11 +90,13 @@ def service_spec(index: int, slos: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Run:
-    """One command's wall time, CPU time (user + system) and peak resident memory."""
+    """One command's wall time, CPU time (user + system) and peak resident memory, and
+    the machine's 1-minute load average when it started (`--jobs auto` reads it too)."""
 
     seconds: float
     cpu: float
     mib: float
+    load: float = 0.0
 
 
 def measure(command: list[str]) -> Run:
@@ -104,13 +107,14 @@ def measure(command: list[str]) -> Run:
         "e=time.perf_counter()-s;u=resource.getrusage(resource.RUSAGE_CHILDREN);"
         "print(e,u.ru_utime+u.ru_stime,u.ru_maxrss/1024);sys.exit(r.returncode)"
     )
+    load = os.getloadavg()[0]
     completed = subprocess.run(
         [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stderr[-2000:]}")
     seconds, cpu, mib = completed.stdout.split()[-3:]
-    return Run(float(seconds), float(cpu), float(mib))
+    return Run(float(seconds), float(cpu), float(mib), load)
 
 
 @dataclass
@@ -136,7 +140,7 @@ def write_specs(directory: Path, slos: int) -> list[Path]:
     return paths
 
 
-def compile_figures(slos: int, runs: int = 1, jobs: int = 1) -> Figures:
+def compile_figures(slos: int, runs: int = 1, jobs: str = "auto") -> Figures:
     """Validate, compile cold, compile again unchanged, and after one edit (fresh processes;
     the median of ``runs`` for the first two)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -178,7 +182,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, nargs="+", default=[1000], help="SLOs per set")
     parser.add_argument("--runs", type=int, default=1, help="repetitions (median)")
-    parser.add_argument("--jobs", type=int, default=1, help="slo compile --jobs")
+    parser.add_argument("--jobs", default="auto", help="slo compile --jobs (N or auto)")
     args = parser.parse_args()
     for slos in args.slos:
         figures = compile_figures(slos, args.runs, args.jobs)
@@ -186,7 +190,7 @@ def main() -> None:
             run: Run = getattr(figures, name)
             print(
                 f"{slos:>6} SLOs {name:>9}: {run.seconds:6.2f} s wall, {run.cpu:6.2f} s CPU, "
-                f"peak RSS {run.mib:.0f} MiB"
+                f"peak RSS {run.mib:.0f} MiB (load {run.load:.1f})"
             )
         shown = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures.sizes.items())
         print(f"{slos:>6} SLOs    output: {shown}")

@@ -10,6 +10,7 @@ our rules and Sloth's in one Prometheus per size); the last column is the target
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -42,6 +43,11 @@ def rows(compiled: list[Figures], evaluated: list[EvalFigures]) -> list[list[str
         "peak RSS, validate / compile",
         [f"{f.validate.mib:.0f} / {max(f.cold.mib, f.warm.mib):.0f} MiB" for f in compiled],
         "< 1 GB, flat",
+    )
+    row(
+        "load average before validate / cold / one edit",
+        [f"{f.validate.load:.1f} / {f.cold.load:.1f} / {f.one_edit.load:.1f}" for f in compiled],
+        f"{os.cpu_count()} cores",
     )
     row("`slo compile`, nothing changed", [_run(f.warm) for f in compiled], "")
     row("`slo compile` after one edit", [_run(f.one_edit) for f in compiled], "< 3 s at 10,000")
@@ -106,7 +112,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, nargs="*", default=[200, 2000, 20000])
     parser.add_argument("--hours", type=float, default=2.0, help="eval: raw history")
     parser.add_argument("--cycles", type=int, default=8, help="eval: cycles measured")
-    parser.add_argument("--jobs", type=int, default=1, help="slo compile --jobs")
+    parser.add_argument("--jobs", default="auto", help="slo compile --jobs (N or auto)")
     args = parser.parse_args()
     compiled = []
     for slos in args.slos:

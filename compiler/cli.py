@@ -37,12 +37,13 @@ from compiler.load.discovery import PROJECT_FILE, display_path
 from compiler.load.schema_check import bundled_schema
 from compiler.output_cache import OutputCache
 from compiler.outputs import OutputFile, Root
+from compiler.spec_cache import SpecCache
 from compiler.synthetic import promtool
 from compiler.synthetic.labels import LabelError
 from compiler.synthetic.local_prometheus import PrometheusError
 from compiler.targets.prometheus import rule_formats
 from compiler.targets.prometheus.templating import TEMPLATES_ENV
-from compiler.workers import available_cores
+from compiler.workers import available_cores, idle_cores
 
 if TYPE_CHECKING:  # the review commands import their modules when they run
     from compiler.review.lint import Finding
@@ -310,6 +311,24 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(bundled_schema(SCHEMAS[kind]), indent=2))
 
 
+class _Jobs(click.ParamType[int]):
+    """``auto`` (the cores not busy now) or a number of processes."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and value >= 1:
+            return value
+        if str(value).strip().lower() == "auto":
+            return idle_cores()
+        if str(value).strip().isdigit() and int(value) >= 1:
+            return int(value)
+        self.fail(f"{value!r}: a number of processes (1 or more) or auto", param, ctx)
+
+
+_JOBS = _Jobs()
+
+
 @main.command(name="compile")
 @_paths
 @_directory("--out", default=DEFAULT_OUT, help="Directory for rules, tests and configs.")
@@ -351,18 +370,22 @@ def schema(kind: str) -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where each service's outputs are cached by the hash of what they are built from, "
-    f"so unchanged services are not rebuilt (default: ${CACHE_ENV}, else "
-    "$XDG_CACHE_HOME/slo-compiler, else ~/.cache/slo-compiler).",
+    help="Where each spec file's model and each service's outputs are cached by the hash "
+    "of what they are built from, so unchanged specs are not checked or built again "
+    f"(default: ${CACHE_ENV}, else $XDG_CACHE_HOME/slo-compiler, else "
+    "~/.cache/slo-compiler).",
 )
-@click.option("--no-cache", is_flag=True, help="Build every service; read and write no cache.")
+@click.option(
+    "--no-cache", is_flag=True, help="Check and build every spec; read and write no cache."
+)
 @click.option(
     "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
+    type=_JOBS,
+    default="auto",
     show_default=True,
-    help="Processes that build services at once, when many need building (pays on idle "
-    f"cores; this machine has {available_cores()}; see docs/performance.md).",
+    help="Processes that read specs and build services at once, when many need it. auto: "
+    f"the cores (this machine has {available_cores()}) less those the load average says "
+    "are busy; 1: this process alone (see docs/performance.md).",
 )
 def compile_command(
     paths: tuple[Path, ...],
@@ -391,11 +414,14 @@ def compile_command(
     if out.resolve() == dashboards_dir.resolve():
         raise click.UsageError("--out and --dashboards name one directory: give each its own")
     chosen = _scope(paths)
-    result = _checked(pipeline.compile_specs(list(chosen.paths), _root()))
+    # --check and --diff write nothing, not even to the cache.
+    cached = not (no_cache or check or diff)
+    directory = cache_dir or default_cache_dir()
+    spec_cache = SpecCache(directory) if cached else None
+    result = _checked(pipeline.compile_specs(list(chosen.paths), _root(), spec_cache, jobs))
     roots = {Root.GENERATED: out, Root.DASHBOARDS: dashboards_dir}
     # Streamed: each output is serialized and staged (or compared) as it is built.
-    # --check and --diff write nothing, not even to the cache.
-    cache = None if no_cache or check or diff else OutputCache(cache_dir or default_cache_dir())
+    cache = OutputCache(directory) if cached else None
     files = _outputs(result, rules_formats, operator, cache, jobs)
     owners = chosen.owners(result.specs)
     try:

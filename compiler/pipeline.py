@@ -6,22 +6,23 @@ error anywhere, so bad input never leaves half-written outputs behind.
 
 from __future__ import annotations
 
-import contextlib
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 from compiler import formats, output_cache, writer
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
 from compiler.load.discovery import discover, display_path
-from compiler.load.loader import Document, load_file
+from compiler.load.loader import Document, load_bytes, read_spec
 from compiler.load.schema_check import check
 from compiler.model.environment import Environment
 from compiler.model.routing import Routing
 from compiler.model.service import ServiceSpec, SpecSet
 from compiler.output_cache import CachedFile, OutputCache
 from compiler.outputs import OutputFile
+from compiler.spec_cache import Built, SpecCache
 from compiler.targets import alertmanager
 from compiler.targets.grafana import dashboards
 from compiler.targets.otel import collector_config
@@ -49,8 +50,8 @@ SERVICE_TARGETS: tuple[ServiceTarget, ...] = (
     promtool_files.service_files,
     dashboards.service_files,
 )
+# The rule shapes' tests come first: built shape by shape, and cached like a service's files.
 SET_TARGETS: tuple[SetTarget, ...] = (
-    promtool_files.shape_files,
     dashboards.set_files,
     alertmanager.config_files,
     collector_config.config_files,
@@ -124,35 +125,55 @@ def scope(given: Sequence[Path], configured: Sequence[Path], root: Path | None =
     return Scope(tuple(configured), shown)
 
 
-def compile_specs(paths: Sequence[Path], root: Path | None = None) -> Compilation:
+def compile_specs(
+    paths: Sequence[Path],
+    root: Path | None = None,
+    cache: SpecCache | None = None,
+    jobs: int = 1,
+) -> Compilation:
     """Load, validate and model every spec under ``paths`` (named relative to ``root``, by
-    default the working directory, in messages and outputs)."""
-    return compile_documents(paths, root)[0]
+    default the working directory, in messages and outputs).
+
+    With ``cache``, a spec file whose bytes (and compiler) are unchanged since it was last
+    built is not loaded, checked and modelled again: its services come from the cache. The
+    checks across files run on every service either way. ``jobs`` > 1: files are read and
+    built in that many processes, when there are enough of them to pay for the processes.
+    """
+    return compile_documents(paths, root, cache, jobs)[0]
 
 
 def compile_documents(
-    paths: Sequence[Path], root: Path | None = None
+    paths: Sequence[Path],
+    root: Path | None = None,
+    cache: SpecCache | None = None,
+    jobs: int = 1,
 ) -> tuple[Compilation, list[Document]]:
-    """:func:`compile_specs`, also returning the native documents it built the model from
-    (foreign ones converted: see compiler.formats)."""
+    """:func:`compile_specs`, also returning the documents it built the rest of the model
+    from: foreign ones converted (see compiler.formats) and native ones that are not in
+    a file of service specs alone."""
     result = Compilation()
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
-    loaded: list[Document] = []
-    for path in files:
-        name = display_path(path, root)
-        result.files.append(name)
-        with contextlib.suppress(OSError):  # unreadable: load_file says why
-            result.digests[name] = output_cache.digest(path.read_bytes())
-        try:
-            documents = load_file(path, name)
-        except SpecError as exc:
-            result.diagnostics.extend(exc.diagnostics)
-            continue
-        if not documents:
-            result.diagnostics.append(Diagnostic(Location(name, 1), "the file holds no spec"))
-            continue
-        loaded.extend(documents)
+    global _READING
+    _READING = _Reading(
+        tuple((path, display_path(path, root)) for path in files),
+        cache,
+        compiler_fingerprint() if cache is not None else "",
+    )
+    try:
+        parallel = jobs > 1 and len(files) >= _PARALLEL_FROM
+        read = ordered_map(_read_file, range(len(files)), jobs if parallel else 1)
+        loaded: list[Document] = []
+        alone: list[Built] = []  # from files built on their own, cached or not
+        for (_, name), outcome in zip(_READING.files, read, strict=True):
+            result.files.append(name)
+            if outcome.digest is not None:
+                result.digests[name] = outcome.digest
+            result.diagnostics.extend(outcome.diagnostics)
+            alone.extend(outcome.built)
+            loaded.extend(outcome.documents)
+    finally:
+        _READING = _Reading((), None, "")
     # Sloth and OpenSLO documents become native ones here; OpenSLO objects refer to each
     # other across files, so the whole run is converted at once.
     native, found = formats.to_native(loaded)
@@ -160,6 +181,7 @@ def compile_documents(
     services: list[ServiceSpec] = []
     environments: list[Environment] = []
     routings: list[Routing] = []
+    services.extend(entry.spec for entry in alone)
     for document in native:
         spec, found = _build(document)
         result.diagnostics.extend(found)
@@ -186,6 +208,82 @@ def compile_documents(
         )
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result, native
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The spec files being read (path, name as shown), read by the worker processes."""
+
+    files: tuple[tuple[Path, str], ...]
+    cache: SpecCache | None
+    fingerprint: str
+
+
+_READING = _Reading((), None, "")
+
+
+@dataclass(frozen=True)
+class _FileRead:
+    """What reading one spec file gave: its bytes' hash, the services of a file built on its
+    own (cached or not), the documents of any other file, and its problems."""
+
+    digest: str | None
+    built: list[Built] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _read_file(index: int) -> _FileRead:
+    """Read spec file ``index`` of the files being read: from the spec cache if it holds
+    the file's bytes, else loaded, and built now if it holds native service specs alone."""
+    path, name = _READING.files[index]
+    cache = _READING.cache
+    try:
+        raw = read_spec(path, name)
+    except SpecError as exc:
+        return _FileRead(None, diagnostics=list(exc.diagnostics))
+    digest = output_cache.digest(raw)
+    key = output_cache.digest(_READING.fingerprint, name, digest)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return _FileRead(digest, built=cached, diagnostics=_warnings(cached))
+    try:
+        documents = load_bytes(raw, name)
+    except SpecError as exc:
+        return _FileRead(digest, diagnostics=list(exc.diagnostics))
+    if not documents:
+        return _FileRead(
+            digest, diagnostics=[Diagnostic(Location(name, 1), "the file holds no spec")]
+        )
+    # A file of native service specs that build cleanly is built on its own (and cached);
+    # the others go on together: foreign formats are converted across files.
+    built = _built_alone(documents)
+    if built is None:
+        return _FileRead(digest, documents=documents)
+    if cache is not None:
+        cache.put(key, built)
+    return _FileRead(digest, built=built, diagnostics=_warnings(built))
+
+
+def _warnings(built: Sequence[Built]) -> list[Diagnostic]:
+    return [diagnostic for one in built for diagnostic in one.diagnostics]
+
+
+def _built_alone(documents: Sequence[Document]) -> list[Built] | None:
+    """The services built from a file's documents, if the file holds native service specs
+    only and each built without an error (what the spec cache stores); else None."""
+    built = []
+    for document in documents:
+        data = document.data
+        if not isinstance(data, dict) or data.get("apiVersion") != NATIVE_API_VERSION:
+            return None
+        if data.get("kind") in (ENVIRONMENT_KIND, routing.KIND):
+            return None
+        spec, found = _build(document)
+        if not isinstance(spec, ServiceSpec) or errors(found):
+            return None
+        built.append(Built(spec, tuple(found)))
+    return built
 
 
 def _build(
@@ -261,10 +359,15 @@ def stream(
             found[index] = []
         else:
             to_build.append(index)
+    # The rule shapes first: their scenario plans are what the SLOs' own tests start from,
+    # and worker processes forked after this inherit them instead of planning them again.
+    shapes = promtool_files.shapes_of(specs)
+    parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+    if parallel:
+        promtool_files.plan_shapes(shapes)
     global _BUILDING
     _BUILDING = specs.services
     try:
-        parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
         built = ordered_map(_build_service, to_build if parallel else [], jobs)
         for index, spec in enumerate(specs.services):
             key = keys.get(spec.source)
@@ -286,8 +389,30 @@ def stream(
                 yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
     finally:
         _BUILDING = ()
+    for shape in shapes:
+        yield from _shape_outputs(shape, cache, keys)
     for target in SET_TARGETS:
         yield from target(specs)
+
+
+def _shape_outputs(
+    shape: promtool_files.Shape, cache: OutputCache | None, keys: Mapping[str, str]
+) -> Iterator[OutputFile]:
+    """A rule shape's test files, from the cache when the service whose SLO they run
+    against and the shape's SLOs are as they were."""
+    service_key = keys.get(shape.spec.source)
+    if cache is None or service_key is None:
+        yield from promtool_files.shape_test_files(shape)
+        return
+    key = output_cache.digest(
+        service_key, "shape", shape.key, shape.slo.name, str(shape.count), *shape.owners
+    )
+    files = cache.get(key) if cache.has(key) else None
+    if files is None:
+        files = [_serialized(file) for file in promtool_files.shape_test_files(shape)]
+        cache.put(key, files)
+    for file in files:
+        yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
 
 
 # The services being built, read by the worker processes (forked: nothing is pickled).
@@ -329,5 +454,21 @@ def _cache_keys(specs: SpecSet, digests: Mapping[str, str]) -> dict[str, str]:
 
 def compiler_fingerprint() -> str:
     """A hash of what this compiler builds outputs with: its code, schemas and templates
-    (the shipped ones, and those $SLO_COMPILER_TEMPLATES names)."""
-    return output_cache.tree_digest([resources.files("compiler"), *templating.template_dirs()])
+    (the shipped ones, and those $SLO_COMPILER_TEMPLATES names), the interpreter and the
+    libraries that read specs and write outputs."""
+    code = output_cache.tree_digest([resources.files("compiler"), *templating.template_dirs()])
+    return output_cache.digest(code, sys.version, *_library_versions())
+
+
+# The libraries whose behaviour decides what a spec builds to (parsing, checking, texts).
+_LIBRARIES = ("PyYAML", "jsonschema", "Jinja2", "promql-parser", "grafana-foundation-sdk")
+
+
+def _library_versions() -> list[str]:
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} -")
+    return versions

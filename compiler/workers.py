@@ -27,6 +27,19 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores() -> int:
+    """The cores this process may run on less those the 1-minute load average says are
+    busy (as ``make -l`` reads it), at least one: how many processes pay on this machine
+    now. A build on an idle machine uses every core; on one that others keep busy, it
+    does not add processes that would only wait for a core."""
+    cores = available_cores()
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:  # pragma: no cover - no load average on this system
+        busy = 0
+    return max(1, min(cores, cores - busy))
+
+
 def ordered_map(
     function: Callable[[Item], Result], items: Iterable[Item], jobs: int
 ) -> Iterator[Result]:

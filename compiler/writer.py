@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import json
 import os
 import tempfile
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from compiler import yaml_text
+from compiler import json_text, yaml_text
 from compiler.outputs import OutputFile, Root
 
 MANIFEST = "MANIFEST"
@@ -97,8 +98,9 @@ def _comments(header: str) -> str:
 
 
 def to_json(data: Any) -> str:
-    """JSON text for ``data``: two-space indent, keys in the order given, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """JSON text for ``data``: two-space indent, keys in the order given, final newline
+    (``json.dumps``'s text, written by compiler.json_text)."""
+    return json_text.dumps(data) + "\n"
 
 
 def serialize(file: OutputFile) -> bytes:
@@ -157,19 +159,47 @@ class Plan:
         """Outputs left alone that are not what compiling the whole set would write."""
         return sorted(p for p, data in self.left_alone.items() if read(p) != data)
 
+    # Written by the staging threads as they go (a set's add and a dict's store are atomic).
+    _staging: _Staging | None = field(default=None, repr=False)
+    _directories: set[Path] = field(default_factory=set, repr=False)  # known to exist
+
     def stage(self, target: Path, data: bytes) -> None:
         """Compare ``data`` with ``target`` on disk; if it differs, write it to a temporary
-        file beside ``target`` now (renamed by :func:`write`)."""
+        file beside ``target`` (renamed by :func:`write`). The disk work is done by a few
+        threads while the caller builds the next output: :meth:`settle` waits for it."""
+        try:
+            self._make_parents(target)
+        except OSError as exc:
+            raise _write_error(exc, target) from exc
+        if self._staging is None:
+            self._staging = _Staging()
+        self._staging.submit(self._stage_now, target, data)
+
+    def settle(self) -> None:
+        """Wait until every staged file is compared or written; raise the first failure."""
+        if self._staging is not None:
+            staging, self._staging = self._staging, None
+            staging.finish()
+
+    def _make_parents(self, target: Path) -> None:
+        """Make the missing directories above ``target`` here, in order, so that
+        :meth:`discard` can remove them again."""
+        parent = target.parent
+        if parent in self._directories:
+            return
+        missing = [d for d in (parent, *parent.parents) if not d.exists()]
+        for directory in reversed(missing):
+            directory.mkdir()
+            self.created.append(directory)
+        self._directories.add(parent)
+
+    def _stage_now(self, target: Path, data: bytes) -> None:
         if read(target) == data:
             self.unchanged.add(target)
             return
         if target.is_dir() and not target.is_symlink():
             raise WriteError(f"cannot write {target}: a directory is in its place; nothing written")
         try:
-            missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
-            for directory in reversed(missing):
-                directory.mkdir()
-                self.created.append(directory)
             handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             self.staged[target] = Path(name)
             with os.fdopen(handle, "wb") as stream:
@@ -177,20 +207,65 @@ class Plan:
                 stream.flush()
                 os.fsync(stream.fileno())
         except OSError as exc:
-            where = exc.filename or target
-            raise WriteError(
-                f"cannot write {where}: {exc.strerror or exc}; nothing written"
-            ) from exc
+            raise _write_error(exc, target) from exc
 
     def discard(self) -> None:
         """Remove every staged temporary file and the directories made for them."""
-        for temporary in self.staged.values():
+        if self._staging is not None:
+            staging, self._staging = self._staging, None
+            staging.abandon()
+        for temporary in list(self.staged.values()):
             temporary.unlink(missing_ok=True)
         self.staged.clear()
         for directory in reversed(self.created):
             with contextlib.suppress(OSError):
                 directory.rmdir()
         self.created.clear()
+        self._directories.clear()
+
+
+def _write_error(exc: OSError, target: Path) -> WriteError:
+    where = exc.filename or target
+    return WriteError(f"cannot write {where}: {exc.strerror or exc}; nothing written")
+
+
+class _Staging:
+    """A few threads that compare and write staged files. Opening, writing and fsyncing
+    wait on the disk with the GIL released, so the build goes on meanwhile; at most
+    _PENDING_BYTES of outputs wait to be written, so memory stays flat."""
+
+    _THREADS = 4
+    _PENDING_BYTES = 16 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(self._THREADS, thread_name_prefix="slo-stage")
+        self.pending: deque[tuple[Future[None], int]] = deque()
+        self.size = 0
+
+    def submit(self, work: Callable[[Path, bytes], None], target: Path, data: bytes) -> None:
+        """Run ``work(target, data)`` on a thread, once the bytes in flight allow it."""
+        while self.pending and (self.size > self._PENDING_BYTES or self.pending[0][0].done()):
+            self._settle_first()
+        self.pending.append((self.pool.submit(work, target, data), len(data)))
+        self.size += len(data)
+
+    def _settle_first(self) -> None:
+        future, size = self.pending.popleft()
+        self.size -= size
+        future.result()  # a failure surfaces here, in the caller's thread
+
+    def finish(self) -> None:
+        """Wait for every file; raise the first failure (after all have stopped)."""
+        try:
+            while self.pending:
+                self._settle_first()
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop: files not started are not written, those being written are waited for."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pending.clear()
 
 
 def plan(
@@ -213,6 +288,7 @@ def plan(
     result = Plan()
     try:
         _fill(result, outputs, roots, only, stage)
+        result.settle()
     except BaseException:
         result.discard()
         raise
@@ -230,6 +306,7 @@ def _fill(
     # Read first: an output some of whose owners changed (a rule shape's tests, owned by the
     # specs of every SLO of that shape) is written by a compile of an owner it had or has.
     manifests = {root: read_manifest(directory) for root, directory in roots.items()}
+    seen: set[Path] = set()
     for output in outputs:
         if output.root not in roots:
             continue
@@ -241,8 +318,9 @@ def _fill(
                 manifests[output.root].get(output.path), only
             ):
                 continue
-        if target in result.files or target in result.staged or target in result.unchanged:
+        if target in seen:
             raise ValueError(f"two outputs write {target}")
+        seen.add(target)
         if stage:
             result.stage(target, serialize(output))
         else:

@@ -176,17 +176,29 @@ class _Emitter:
         pad = " " * indent
         prefix = lead
         for key, value in data.items():
-            # The common entry, a short string seen before, without a call.
-            if type(value) is str and len(value) <= _CACHED_LENGTH:
-                text = cache.get(value)
-                if text is not None:
-                    append(f"{prefix}{_key(key)} {text}\n")
-                    prefix = pad
-                    continue
-            append(prefix)
-            append(_key(key))
+            name = _KEYS.get(key) if type(key) is str else None
+            if name is None:
+                name = _key(key)
+            kind = type(value)
+            # The common entries written here, without a call per value: strings (short
+            # ones seen before come from the cache), and collections when nothing is shared.
+            if kind is str:
+                text = cache.get(value) if len(value) <= _CACHED_LENGTH else None
+                if text is None:
+                    multiline = "\n" in value
+                    text = _literal(value, indent + 2) if multiline else _scalar_str(value)
+                append(f"{prefix}{name} {text}\n")
+            elif (kind is dict or kind is list) and value and not self.anchors:
+                append(f"{prefix}{name}\n")
+                if kind is dict:
+                    self.mapping(value, indent + 2, " " * (indent + 2))
+                else:
+                    self.sequence(value, indent, pad)
+            else:
+                append(prefix)
+                append(name)
+                self.value(value, indent)
             prefix = pad
-            self.value(value, indent)
 
     def sequence(self, data: list[Any], indent: int, lead: str) -> None:
         """The items of ``data`` at column ``indent``, the first one after ``lead``."""

@@ -76,16 +76,34 @@ def format_path(path: PathKey) -> str:
 
 def load_file(path: Path, display_name: str | None = None) -> list[Document]:
     """Read every YAML document in ``path``; raise :class:`SpecError` if it cannot be read."""
+    return load_bytes(read_spec(path, display_name), display_name or str(path))
+
+
+def read_spec(path: Path, display_name: str | None = None) -> bytes:
+    """The bytes of the spec file ``path``; raise :class:`SpecError` if it cannot be read or
+    is too large to be a spec."""
     name = display_name or str(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             message = f"{size:,} bytes: a spec file holds at most {MAX_FILE_BYTES:,}"
             raise SpecError([Diagnostic(Location(name), message)])
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise SpecError([Diagnostic(Location(name), f"cannot read file: {exc}")]) from exc
-    return load_text(text, name)
+    if len(raw) > MAX_FILE_BYTES:  # grew since it was measured
+        message = f"{len(raw):,} bytes: a spec file holds at most {MAX_FILE_BYTES:,}"
+        raise SpecError([Diagnostic(Location(name), message)])
+    return raw
+
+
+def load_bytes(raw: bytes, file: str) -> list[Document]:
+    """Parse the UTF-8 bytes of a spec file into documents (see :func:`load_text`)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Diagnostic(Location(file), f"cannot read file: {exc}")]) from exc
+    return load_text(text, file)
 
 
 def load_text(text: str, file: str) -> list[Document]:

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import output_cache, pipeline, writer
+from compiler import output_cache, pipeline, workers, writer
 from compiler.cli import main
 from compiler.output_cache import CachedFile, OutputCache
 from compiler.outputs import Root
+from compiler.spec_cache import SUBDIRECTORY
+from compiler.targets.rule_tests import promtool_files
 from tests.support.paths import SLOS
 
 
@@ -27,7 +29,23 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _entries(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.rglob("*") if p.is_file())
+    """The output entries (the spec cache's, under specs/, are tests/unit/test_spec_cache.py's)."""
+    specs = cache / SUBDIRECTORY
+    return sorted(p for p in cache.rglob("*") if p.is_file() and specs not in p.parents)
+
+
+class _Recording(OutputCache):
+    """An output cache that remembers the keys it had no entry for."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.missed: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        found = super().has(key)
+        if not found:
+            self.missed.add(key)
+        return found
 
 
 @pytest.fixture()
@@ -42,8 +60,9 @@ def test_cached_outputs_are_the_built_ones(project: Path) -> None:
     _compile("--cache-dir", "cache", "--out", "first")  # fills the cache
     entries = _entries(project / "cache")
     assert entries
-    services = len(pipeline.compile_specs([project / "slos"]).specs.services)
-    assert len(entries) == services
+    specs = pipeline.compile_specs([project / "slos"]).specs
+    # One entry per service, and one per rule shape (its tests).
+    assert len(entries) == len(specs.services) + len(promtool_files.shapes_of(specs))
     _compile("--cache-dir", "cache", "--out", "second")  # every service from the cache
     assert _files(project / "second") == _files(project / "built") == _files(project / "first")
 
@@ -52,10 +71,13 @@ def test_an_edited_spec_is_rebuilt_and_only_it(project: Path) -> None:
     _compile("--cache-dir", "cache")
     spec = sorted((project / "slos").glob("*.yaml"))[0]
     spec.write_text(spec.read_text().replace("99.9", "99.5", 1))
-    cache = OutputCache(project / "cache")
+    recording = _Recording(project / "cache")
     compiled = pipeline.compile_specs([project / "slos"])
-    list(pipeline.stream(compiled.specs, cache, compiled.digests))
-    assert cache.misses == 1 and cache.hits == len(compiled.specs.services) - 1
+    list(pipeline.stream(compiled.specs, recording, compiled.digests))
+    keys = pipeline._cache_keys(compiled.specs, compiled.digests)
+    edited = {keys[s.source] for s in compiled.specs.services if s.source.endswith(spec.name)}
+    assert recording.missed & set(keys.values()) == edited  # the edited service, only it
+    cache = OutputCache(project / "cache")
     fresh = [writer.serialize(f) for f in pipeline.outputs(compiled.specs)]
     streamed = [
         writer.serialize(f) for f in pipeline.stream(compiled.specs, cache, compiled.digests)
@@ -135,3 +157,20 @@ def test_services_built_in_worker_processes_are_the_same(
     serial = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs)]
     parallel = [(f.path, writer.serialize(f)) for f in pipeline.stream(reference_specs, jobs=2)]
     assert parallel == serial
+
+
+@pytest.mark.parametrize(("cores", "load", "jobs"), [(8, 0.3, 8), (8, 5.9, 3), (2, 3.5, 1)])
+def test_auto_jobs_leave_the_busy_cores_alone(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, jobs: int
+) -> None:
+    monkeypatch.setattr(workers, "available_cores", lambda: cores)
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (load, load, load))
+    assert workers.idle_cores() == jobs
+
+
+def test_compile_jobs_takes_a_number_or_auto(project: Path) -> None:
+    for jobs in ("auto", "2", "1"):
+        _compile("--no-cache", "--jobs", jobs, "--out", f"out-{jobs}")
+    assert _files(project / "out-auto") == _files(project / "out-2") == _files(project / "out-1")
+    refused = CliRunner().invoke(main, ["compile", "--jobs", "0"])
+    assert refused.exit_code == 2 and "or auto" in refused.output

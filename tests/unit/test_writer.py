@@ -115,6 +115,21 @@ def test_a_failure_while_streaming_leaves_nothing_behind(tmp_path: Path) -> None
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["a.yml"]
 
 
+def test_a_file_that_cannot_be_staged_stops_the_plan_and_leaves_nothing(tmp_path: Path) -> None:
+    """The staging threads' failure (a directory where an output goes) reaches the caller
+    as a WriteError once every thread has stopped; nothing staged before or after it is
+    left, and no file is replaced."""
+    roots = {Root.GENERATED: tmp_path}
+    writer.write(writer.plan(_outputs("a"), roots))
+    (tmp_path / "sub" / "c.yml").mkdir()
+    before = _snapshot(tmp_path)
+    outputs = [OutputFile("sub/a.yml", {"name": "changed"}), *_outputs("b", "c", "d", "e")]
+    with pytest.raises(writer.WriteError, match="a directory is in its place"):
+        writer.plan(outputs, roots, stage=True)
+    assert _snapshot(tmp_path) == before
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.yml", "c.yml"]
+
+
 def test_a_staged_plan_can_be_discarded(tmp_path: Path) -> None:
     roots = {Root.GENERATED: tmp_path}
     planned = writer.plan(_outputs("a", "b"), roots, stage=True)
