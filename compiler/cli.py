@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from compiler import conventions, formats, pipeline, rule_test_runner, writer
+from compiler import conventions, formats, output_cache, pipeline, rule_test_runner, writer
 from compiler.diagnostics import (
     Diagnostic,
     Location,
@@ -433,6 +433,8 @@ def compile_command(
     except writer.WriteError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+    if cached:  # entries no compile used for a month go (looked for once a day)
+        output_cache.prune(directory)
 
 
 def _outputs(

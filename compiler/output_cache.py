@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -24,6 +26,11 @@ from pathlib import Path
 from compiler.outputs import Root
 
 FORMAT = b"slo-compiler output cache 1"
+# Entries not used for this long are removed, looked for at most once per PRUNE_EVERY.
+KEEP_UNUSED = 30 * 24 * 3600
+PRUNE_EVERY = 24 * 3600
+_PRUNED_STAMP = ".pruned"
+_KEY = re.compile(r"[0-9a-f]{64}")
 DIRECTORY_NAME = ".cache"  # under the output root, unless --cache-dir says otherwise
 
 
@@ -98,6 +105,7 @@ class OutputCache:
             self.misses += 1
         else:
             self.hits += 1
+            used(self._entry(key))
         return files
 
     def put(self, key: str, files: Sequence[CachedFile]) -> None:
@@ -121,6 +129,40 @@ class OutputCache:
             except OSError:
                 Path(name).unlink(missing_ok=True)
                 raise
+
+
+def used(entry: Path) -> None:
+    """Mark a cache entry as used now (its modification time), so pruning keeps it."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)
+
+
+def prune(directory: Path, now: float | None = None) -> int:
+    """Remove the cache entries under ``directory`` (output and spec entries alike) not
+    used for KEEP_UNUSED, at most once per PRUNE_EVERY; the number removed. Only files
+    named as keys are removed: a cache directory pointed at the wrong place loses nothing
+    else."""
+    now = time.time() if now is None else now
+    stamp = directory / _PRUNED_STAMP
+    try:
+        if now - stamp.stat().st_mtime < PRUNE_EVERY:
+            return 0
+    except OSError:
+        pass  # never pruned (or no cache yet)
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for entry in directory.rglob("*"):
+        if not _KEY.fullmatch(entry.name) or entry.is_symlink() or not entry.is_file():
+            continue
+        with contextlib.suppress(OSError):
+            if now - entry.stat().st_mtime > KEEP_UNUSED:
+                entry.unlink()
+                removed += 1
+    with contextlib.suppress(OSError):
+        stamp.touch()
+        os.utime(stamp, (now, now))
+    return removed
 
 
 def _sha(data: bytes) -> str:

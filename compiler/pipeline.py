@@ -154,26 +154,44 @@ def compile_documents(
     result = Compilation()
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
+    fingerprint = compiler_fingerprint() if cache is not None else ""
+    # Every file is read and hashed here, and taken from the cache if it is there; the
+    # others are loaded and built, in worker processes when there are enough of them.
+    outcomes: list[_FileRead | None] = []
+    to_build: dict[int, _ToBuild] = {}
+    for index, path in enumerate(files):
+        name = display_path(path, root)
+        result.files.append(name)
+        try:
+            raw = read_spec(path, name)
+        except SpecError as exc:
+            outcomes.append(_FileRead(diagnostics=list(exc.diagnostics)))
+            continue
+        digest = output_cache.digest(raw)
+        result.digests[name] = digest
+        key = output_cache.digest(fingerprint, name, digest)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            outcomes.append(_FileRead(built=cached, diagnostics=_warnings(cached)))
+        else:
+            outcomes.append(None)
+            to_build[index] = _ToBuild(name, raw, key)
     global _READING
-    _READING = _Reading(
-        tuple((path, display_path(path, root)) for path in files),
-        cache,
-        compiler_fingerprint() if cache is not None else "",
-    )
+    _READING = _Reading(to_build, cache)
     try:
-        parallel = jobs > 1 and len(files) >= _PARALLEL_FROM
-        read = ordered_map(_read_file, range(len(files)), jobs if parallel else 1)
-        loaded: list[Document] = []
-        alone: list[Built] = []  # from files built on their own, cached or not
-        for (_, name), outcome in zip(_READING.files, read, strict=True):
-            result.files.append(name)
-            if outcome.digest is not None:
-                result.digests[name] = outcome.digest
-            result.diagnostics.extend(outcome.diagnostics)
-            alone.extend(outcome.built)
-            loaded.extend(outcome.documents)
+        parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+        built = ordered_map(_read_file, list(to_build), jobs if parallel else 1)
+        for index, done in zip(to_build, built, strict=True):
+            outcomes[index] = done
     finally:
-        _READING = _Reading((), None, "")
+        _READING = _Reading({}, None)
+    loaded: list[Document] = []
+    alone: list[Built] = []  # from files built on their own, cached or not
+    for read in outcomes:
+        assert read is not None  # every file was read or built above
+        result.diagnostics.extend(read.diagnostics)
+        alone.extend(read.built)
+        loaded.extend(read.documents)
     # Sloth and OpenSLO documents become native ones here; OpenSLO objects refer to each
     # other across files, so the whole run is converted at once.
     native, found = formats.to_native(loaded)
@@ -211,58 +229,54 @@ def compile_documents(
 
 
 @dataclass(frozen=True)
+class _ToBuild:
+    """A spec file to load and build: its name as shown, its bytes, its cache key."""
+
+    name: str
+    raw: bytes
+    key: str
+
+
+@dataclass(frozen=True)
 class _Reading:
-    """The spec files being read (path, name as shown), read by the worker processes."""
+    """The spec files being built (by index), read by the worker processes."""
 
-    files: tuple[tuple[Path, str], ...]
+    files: Mapping[int, _ToBuild]
     cache: SpecCache | None
-    fingerprint: str
 
 
-_READING = _Reading((), None, "")
+_READING = _Reading({}, None)
 
 
 @dataclass(frozen=True)
 class _FileRead:
-    """What reading one spec file gave: its bytes' hash, the services of a file built on its
-    own (cached or not), the documents of any other file, and its problems."""
+    """What reading one spec file gave: the services of a file built on its own (cached or
+    not), the documents of any other file, and its problems."""
 
-    digest: str | None
     built: list[Built] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 def _read_file(index: int) -> _FileRead:
-    """Read spec file ``index`` of the files being read: from the spec cache if it holds
-    the file's bytes, else loaded, and built now if it holds native service specs alone."""
-    path, name = _READING.files[index]
-    cache = _READING.cache
+    """Load spec file ``index`` of the files being built, and build it now if it holds
+    native service specs alone (then it is cached)."""
+    file = _READING.files[index]
     try:
-        raw = read_spec(path, name)
+        documents = load_bytes(file.raw, file.name)
     except SpecError as exc:
-        return _FileRead(None, diagnostics=list(exc.diagnostics))
-    digest = output_cache.digest(raw)
-    key = output_cache.digest(_READING.fingerprint, name, digest)
-    cached = cache.get(key) if cache is not None else None
-    if cached is not None:
-        return _FileRead(digest, built=cached, diagnostics=_warnings(cached))
-    try:
-        documents = load_bytes(raw, name)
-    except SpecError as exc:
-        return _FileRead(digest, diagnostics=list(exc.diagnostics))
+        return _FileRead(diagnostics=list(exc.diagnostics))
     if not documents:
-        return _FileRead(
-            digest, diagnostics=[Diagnostic(Location(name, 1), "the file holds no spec")]
-        )
+        where = Location(file.name, 1)
+        return _FileRead(diagnostics=[Diagnostic(where, "the file holds no spec")])
     # A file of native service specs that build cleanly is built on its own (and cached);
     # the others go on together: foreign formats are converted across files.
     built = _built_alone(documents)
     if built is None:
-        return _FileRead(digest, documents=documents)
-    if cache is not None:
-        cache.put(key, built)
-    return _FileRead(digest, built=built, diagnostics=_warnings(built))
+        return _FileRead(documents=documents)
+    if _READING.cache is not None:
+        _READING.cache.put(file.key, built)
+    return _FileRead(built=built, diagnostics=_warnings(built))
 
 
 def _warnings(built: Sequence[Built]) -> list[Diagnostic]:

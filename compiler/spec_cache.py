@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic
+from compiler.output_cache import used
 
 FORMAT = b"slo-compiler spec cache 1"
 SUBDIRECTORY = "specs"  # under the cache directory, beside the output entries
@@ -71,6 +72,7 @@ class SpecCache:
             self.misses += 1
         else:
             self.hits += 1
+            used(self._entry(key))
         return found
 
     def put(self, key: str, built: Sequence[Built]) -> None:

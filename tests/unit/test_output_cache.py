@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,33 @@ def test_compile_jobs_takes_a_number_or_auto(project: Path) -> None:
     assert _files(project / "out-auto") == _files(project / "out-2") == _files(project / "out-1")
     refused = CliRunner().invoke(main, ["compile", "--jobs", "0"])
     assert refused.exit_code == 2 and "or auto" in refused.output
+
+
+def test_entries_unused_for_a_month_are_pruned_once_a_day(project: Path) -> None:
+    _compile("--cache-dir", "cache")
+    cache = project / "cache"
+    entries = sorted(p for p in cache.rglob("*") if p.is_file() and p.name != ".pruned")
+    assert entries and (cache / "specs").is_dir()  # output and spec entries
+    stale, fresh = entries[0], entries[1]
+    now = time.time()
+    month_ago = now - output_cache.KEEP_UNUSED - 60
+    os.utime(stale, (month_ago, month_ago))
+    (cache / "notes.txt").write_text("not an entry")
+    os.utime(cache / "notes.txt", (month_ago, month_ago))
+    (cache / ".pruned").unlink(missing_ok=True)
+    assert output_cache.prune(cache, now) == 1
+    assert not stale.exists() and fresh.exists() and (cache / "notes.txt").exists()
+    os.utime(fresh, (month_ago, month_ago))
+    assert output_cache.prune(cache, now + 60) == 0  # pruned less than a day ago
+    assert output_cache.prune(cache, now + output_cache.PRUNE_EVERY + 1) == 1
+
+
+def test_an_entry_used_is_kept(project: Path) -> None:
+    _compile("--cache-dir", "cache")
+    cache = project / "cache"
+    month_ago = time.time() - output_cache.KEEP_UNUSED - 60
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            os.utime(entry, (month_ago, month_ago))
+    _compile("--cache-dir", "cache", "--out", "again")  # every entry used: marked
+    assert output_cache.prune(cache, time.time() + output_cache.PRUNE_EVERY + 1) == 0
