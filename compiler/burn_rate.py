@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from functools import lru_cache
 
 from compiler.durations import Duration
 
@@ -156,6 +157,8 @@ def last_firing_after_recovery(
     return last
 
 
+# Both are asked for the same few values (factors, budgets, windows) for every SLO.
+@lru_cache(maxsize=4096, typed=True)
 def exact(value: Decimal) -> Decimal:
     """Round to 12 significant digits and drop trailing zeros (14.40 → 14.4)."""
     rounded = _DIGITS.plus(value)
@@ -166,6 +169,7 @@ def exact(value: Decimal) -> Decimal:
     return normalized
 
 
+@lru_cache(maxsize=4096, typed=True)
 def format_number(value: Decimal | float | int) -> str:
     """A number as PromQL and YAML should show it: ``14.4``, ``0.001``, ``3``."""
     if isinstance(value, float):

@@ -33,7 +33,11 @@ def _files(root: Path) -> dict[str, bytes]:
 def _entries(cache: Path) -> list[Path]:
     """The output entries (the spec cache's, under specs/, are tests/unit/test_spec_cache.py's)."""
     specs = cache / SUBDIRECTORY
-    return sorted(p for p in cache.rglob("*") if p.is_file() and specs not in p.parents)
+    return sorted(
+        p
+        for p in cache.rglob("*")
+        if p.is_file() and specs not in p.parents and p.name != ".pruned"
+    )
 
 
 class _Recording(OutputCache):

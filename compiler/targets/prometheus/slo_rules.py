@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from typing import Any, assert_never
 
 from compiler import burn_rate, conventions
@@ -288,7 +289,7 @@ def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
 # by the template directories too, as templating's own environments are.
 @lru_cache(maxsize=512)
 def _annotations(
-    service: Service, slo: SLO, tier: Tier, directories: tuple[object, ...]
+    service: Service, slo: SLO, tier: Tier, directories: tuple[Traversable, ...]
 ) -> dict[str, str]:
     numbers = {
         "factor": burn_rate.format_number(tier.burn_factor),
@@ -303,8 +304,8 @@ def _annotations(
     }
     context = {"service": service, "slo": slo, "tier": tier, "numbers": numbers}
     annotations = {
-        "summary": templating.render("slo_alert_summary.j2", **context),
-        "description": templating.render("slo_alert_description.j2", **context),
+        "summary": templating.render_from(directories, "slo_alert_summary.j2", **context),
+        "description": templating.render_from(directories, "slo_alert_description.j2", **context),
     }
     if tier.runbook_url:
         annotations["runbook_url"] = tier.runbook_url
