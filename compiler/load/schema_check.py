@@ -23,6 +23,7 @@ from referencing.jsonschema import DRAFT202012
 
 from compiler.diagnostics import Diagnostic
 from compiler.load.loader import Document, PathKey
+from compiler.load.schema_compiled import Unsure, compile_schema
 
 _SCHEMA_PACKAGE = "compiler.schema"
 
@@ -88,16 +89,34 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(load_schema(name), registry=schema_registry())
 
 
+class _Validity:
+    """Whether a document is valid: the schema's compiled predicates where they can judge
+    (compiler.load.schema_compiled), jsonschema on the inlined schema where they cannot."""
+
+    def __init__(self, inlined: Any) -> None:
+        self.compiled = compile_schema(inlined)
+        self.validator = jsonschema.Draft202012Validator(inlined)
+
+    def is_valid(self, data: Any) -> bool:
+        if self.compiled is not None:
+            try:
+                return self.compiled(data)
+            except Unsure:
+                pass
+        return bool(self.validator.is_valid(data))
+
+
 @cache
-def _validity_checker(name: str) -> jsonschema.Draft202012Validator | None:
-    """A validator for ``name`` with every ``$ref`` replaced by what it refers to, which
-    only answers valid or not, without the registry lookups that are half of a check's
-    time; None for a schema that refers to itself (it cannot be inlined)."""
+def _validity_checker(name: str) -> _Validity | None:
+    """A validity check for ``name`` with every ``$ref`` replaced by what it refers to,
+    which only answers valid or not, without the registry lookups that are half of a
+    jsonschema check's time, and compiled to plain predicates where the schema's keywords
+    allow; None for a schema that refers to itself (it cannot be inlined)."""
     schema = load_schema(name)
     inlined = _inline(schema, schema_registry().resolver(base_uri=schema["$id"]), ())
     if inlined is None or '"$ref"' in json.dumps(inlined):
         return None
-    return jsonschema.Draft202012Validator(inlined)
+    return _Validity(inlined)
 
 
 def _inline(schema: Any, resolver: Resolver[Any], seen: tuple[int, ...]) -> Any:

@@ -134,6 +134,93 @@ def test_the_fast_validity_check_agrees_with_the_full_one() -> None:
     assert compared > 1000
 
 
+def _valid_spec_documents() -> list[tuple[Any, str]]:
+    """Every document of the repository and the tests that is valid against its schema,
+    with that schema's name."""
+    from compiler.load import schema_check
+    from compiler.load.discovery import discover
+    from compiler.load.loader import load_file
+    from tests.support.paths import ROOT
+
+    files, _ = discover([ROOT / "slos", ROOT / "tests"])
+    found = []
+    for path in files:
+        try:
+            documents = [d.data for d in load_file(path)]
+        except Exception:  # files that are not YAML specs at all
+            continue
+        for data in documents:
+            kind = data.get("kind") if isinstance(data, dict) else None
+            name = {"Environment": "environment", "Routing": "routing"}.get(str(kind), "spec")
+            schema = f"{name}-v1.schema.json"
+            if schema_check.validator(schema).is_valid(data):
+                found.append((data, schema))
+    return found
+
+
+_VALID_DOCUMENTS = _valid_spec_documents()
+
+
+def _leaves_of(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves_of(item)
+    else:
+        yield value
+
+
+_LEAVES = sorted(
+    {repr(v): v for d, _ in _VALID_DOCUMENTS for v in _leaves_of(d)}.values(), key=repr
+)
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 100_001)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["", "x", "5m", "99.9", "critical", "a b", "rate(x[5m])", "0.5"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data())
+def test_the_compiled_schema_judges_any_change_as_jsonschema_does(data: st.DataObject) -> None:
+    """Any value anywhere in any spec of the repository: the compiled predicates (or,
+    where they are unsure, jsonschema on the inlined schema) agree with the full check."""
+    from compiler.load import schema_check
+
+    document, schema = data.draw(st.sampled_from(_VALID_DOCUMENTS))
+    mutated = _mutate(document, data)
+    fast = schema_check._validity_checker(schema)
+    assert fast is not None and fast.compiled is not None, schema
+    assert fast.is_valid(mutated) == schema_check.validator(schema).is_valid(mutated)
+
+
+def _mutate(value: Any, data: st.DataObject) -> Any:
+    """A copy of ``value`` with one value somewhere in it replaced, removed or added."""
+    if isinstance(value, dict) and value and data.draw(st.integers(0, 3)):
+        key = data.draw(st.sampled_from(sorted(value, key=str)))
+        return {**value, key: _mutate(value[key], data)}
+    if isinstance(value, list) and value and data.draw(st.integers(0, 3)):
+        index = data.draw(st.integers(0, len(value) - 1))
+        return [*value[:index], _mutate(value[index], data), *value[index + 1 :]]
+    action = data.draw(st.sampled_from(["replace", "drop", "add", "swap", "swap"]))
+    if action == "swap":  # a value from another field: often of the right type
+        return data.draw(st.sampled_from(_LEAVES))
+    if action == "drop" and isinstance(value, dict) and value:
+        gone = data.draw(st.sampled_from(sorted(value, key=str)))
+        return {k: v for k, v in value.items() if k != gone}
+    if action == "add" and isinstance(value, dict):
+        return {**value, data.draw(st.text(max_size=6)): data.draw(_JSON_VALUES)}
+    return data.draw(_JSON_VALUES)
+
+
 def _variants(data: Any) -> Iterator[Any]:
     """``data``, and copies with one field (at the top or one level down) removed or given
     a value of the wrong type: most of them invalid."""
