@@ -21,6 +21,7 @@ from compiler.model.otel_versions import Version
 from compiler.model.service import SpecSet
 from compiler.targets.otel import collector_config as otel
 from compiler.targets.otel import delivery as otel_delivery
+from compiler.targets.otel import settings as otel_settings
 from compiler.targets.otel import verify
 from tests.support.paths import GENERATED, ROOT, SLOS
 
@@ -280,8 +281,8 @@ def test_loss_bounds_are_stated_in_each_config_header() -> None:
 
 
 def test_secrets_stay_references_and_dollars_are_escaped() -> None:
-    assert otel._literal("https://x/$a") == "https://x/$$a"
-    assert otel._literal("Bearer ${env:TOKEN}") == "Bearer ${env:TOKEN}"
+    assert otel_settings.literal("https://x/$a") == "https://x/$$a"
+    assert otel_settings.literal("Bearer ${env:TOKEN}") == "Bearer ${env:TOKEN}"
     for path, _, _ in CONFIGS:
         text = path.read_text()
         for line in text.splitlines():
