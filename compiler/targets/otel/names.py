@@ -64,6 +64,9 @@ SELF_COUNTERS = frozenset(
         "otelcol_exporter_enqueue_failed_spans",
         "otelcol_receiver_accepted_spans",
         "otelcol_receiver_refused_spans",
+        "otelcol_exporter_send_failed_log_records",
+        "otelcol_exporter_enqueue_failed_log_records",
+        "otelcol_receiver_refused_log_records",
         "otelcol_process_uptime",
     }
 )
