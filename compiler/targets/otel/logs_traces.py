@@ -23,7 +23,7 @@ from compiler.targets.otel import settings as otel_settings
 from compiler.targets.otel.settings import Config, literal, ottl, spelled
 
 COUNT = "count"
-DELTA_TO_CUMULATIVE = "deltatocumulative"
+DELTA_TO_CUMULATIVE = "delta_to_cumulative"  # current name; spelled per version
 LOG_COUNTS_PIPELINE = "metrics/log_counts"
 # How long the processor keeps a counter without new records before forgetting it (its
 # default); the next record starts it again at its own count (docs/otel.md).
