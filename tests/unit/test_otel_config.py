@@ -314,12 +314,15 @@ def test_docs_state_the_versions_renames_and_reference_figures() -> None:
 
 
 # Logs and traces (docs/otel.md, Logs and traces): the production config has every new part.
+def _reference(name: str) -> tuple[Path, Environment, SpecSet]:
+    """The generated config of a reference environment (slos/environments/<name>.yaml)."""
+    return next(c for c in CONFIGS if c[0] == GENERATED / "otel" / f"{name}.yaml")
+
+
 @pytest.fixture(scope="module")
 def with_logs() -> tuple[dict[str, Any], Version]:
     """The production config: log and trace destinations, a filter, a sampler, counts."""
-    path, environment, _ = next(
-        c for c in CONFIGS if c[0] == GENERATED / "otel" / "production.yaml"
-    )
+    path, environment, _ = _reference("production")
     return yaml.safe_load(path.read_text()), environment.version
 
 
@@ -428,9 +431,7 @@ def test_each_logs_and_traces_check_rejects_its_mistake(
 def test_logs_and_traces_components_are_named_for_the_version(
     version: str, grpc: str, http: str, delta: str
 ) -> None:
-    _, production, specs = next(
-        c for c in CONFIGS if c[0] == GENERATED / "otel" / "production.yaml"
-    )
+    _, production, specs = _reference("production")
     environment = dataclasses.replace(production, version=Version.parse(version))
     config = otel.collector_config(environment, specs)
     assert verify.schema_problems(config) == []
@@ -444,7 +445,7 @@ def test_logs_and_traces_components_are_named_for_the_version(
 
 
 def test_logs_and_traces_keep_the_delivery_guarantees() -> None:
-    path, production, _ = next(c for c in CONFIGS if c[0] == GENERATED / "otel" / "production.yaml")
+    path, production, _ = _reference("production")
     config = yaml.safe_load(path.read_text())
     pipelines = config["service"]["pipelines"]
     for destination in (*production.logs, *production.traces):
@@ -492,7 +493,7 @@ def test_logs_and_traces_keep_the_delivery_guarantees() -> None:
 
 
 def test_an_environment_without_destinations_has_no_logs_pipeline() -> None:
-    _, staging, specs = next(c for c in CONFIGS if c[0] == GENERATED / "otel" / "staging.yaml")
+    _, staging, specs = _reference("staging")
     bare = dataclasses.replace(staging, logs=(), traces=())
     config = otel.collector_config(bare, specs)
     # Logs still arrive to be counted; nothing is exported but the counts.
