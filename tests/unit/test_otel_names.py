@@ -82,3 +82,14 @@ def test_counters_from_logs_are_named_as_translation_names_them(
     if ".." not in otel_name and "__" not in otel_name:
         # The filter's pattern for the Prometheus name matches the OTel name too.
         assert re.fullmatch(otel_names.pre_translation_pattern(prometheus), otel_name)
+
+
+def test_the_keep_pattern_is_compact() -> None:
+    """Both spellings of a counter need one alternative; a shared first word is factored out
+    (the pattern stays one plain YAML scalar: compiler/yaml_text.py)."""
+    pattern = otel_names.keep_pattern(["otelcol_a_total", "otelcol_a", "otelcol_b", "up"])
+    assert pattern == "^(?:otelcol[._](?:a(?:[._]total)?|b)|up)$"
+    for name in ("otelcol_a", "otelcol.a.total", "otelcol_b", "up"):
+        assert re.fullmatch(pattern, name), name
+    for name in ("otelcol_c", "otelcol_b_total", "upx", "otelcol"):
+        assert not re.fullmatch(pattern, name), name
