@@ -1,7 +1,8 @@
 """Environments: where the platform's telemetry goes, as the collector config target reads it.
 
-An environment (``production``, ``staging``) names the backend the collector delivers to, how
-(Prometheus remote write with its write-ahead log, or OTLP/HTTP with a persistent queue), the
+An environment (``production``, ``staging``) names the backend the collector delivers metrics
+to, how (Prometheus remote write with its write-ahead log, or OTLP/HTTP with a persistent
+queue), where logs and traces go (OTLP destinations with the same persistent queue), the
 collector release, and which services send or are scraped. Loss bounds are computed from the
 values here; see :mod:`compiler.targets.otel.delivery`.
 """
@@ -64,6 +65,40 @@ class Delivery:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+# Logs and traces go to their backends by OTLP over gRPC or HTTP.
+GRPC = "grpc"
+HTTP = "http"
+LOGS = "logs"
+TRACES = "traces"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A backend one signal (logs or traces) goes to by OTLP, and what it must ride out.
+
+    The same guarantees as metrics delivery: a persistent queue sized from ``outage`` at
+    ``per_second`` items (log records or spans), retries for the whole outage.
+    """
+
+    signal: str  # LOGS or TRACES
+    name: str  # names the exporter and the pipeline (otlp_grpc/<name>, logs/<name>)
+    protocol: str  # GRPC or HTTP
+    endpoint: str
+    outage: Duration
+    per_second: int  # expected peak of log records or spans per second
+    auth: Auth | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    # Logs: only records of these events go here (empty: all records).
+    events: tuple[str, ...] = ()
+    # Traces: the share of traces kept, by trace ID (None: all).
+    sampling_percentage: Decimal | None = None
+
+    @property
+    def unit(self) -> str:
+        """What the queue counts, as the loss bounds say it."""
+        return "log records" if self.signal == LOGS else "spans"
+
+
 @dataclass(frozen=True)
 class ScrapeJob:
     """A service the collector scrapes."""
@@ -106,6 +141,8 @@ class Environment:
     # Prometheus label ← attribute it comes from (resource or datapoint attribute).
     labels: tuple[tuple[str, str], ...] = ()
     span_metrics: SpanMetricsSettings = SpanMetricsSettings()
+    logs: tuple[Destination, ...] = ()
+    traces: tuple[Destination, ...] = ()
     drop_unused_series: bool = False
     document: Document | None = field(default=None, compare=False, repr=False)
 

@@ -76,6 +76,10 @@ RENAMES: tuple[Rename, ...] = (
         Version(0, 154, 0),
         "medium",
     ),
+    # The snake_case renames reached the delta-to-cumulative processor by v0.159.0 (seen in a
+    # built binary's component list); its first release is not established, so the later
+    # candidate is taken: earlier releases that already know it still accept the old name.
+    Rename("processors", "deltatocumulative", "delta_to_cumulative", Version(0, 159, 0), "low"),
 )
 
 # The filter processor's `metric_conditions` (inferred OTTL context) exist from v0.146.0; older

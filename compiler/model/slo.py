@@ -16,6 +16,7 @@ from typing import ClassVar
 from compiler import burn_rate
 from compiler.diagnostics import Location
 from compiler.durations import Duration
+from compiler.model.log_metrics import LogCount
 from compiler.model.span_metrics import SpanSelection
 from compiler.promql import Selector, parse, selectors_in, substitute_window
 
@@ -36,6 +37,8 @@ class Metric:
     help: str = ""
     labels: tuple[str, ...] = ()
     buckets: tuple[float, ...] = ()
+    # Counted by the collector from log records instead of exported by the service.
+    from_logs: LogCount | None = None
 
 
 @dataclass(frozen=True)

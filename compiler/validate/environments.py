@@ -23,17 +23,22 @@ from compiler.model import otel_versions, span_metrics
 from compiler.model.environment import (
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_PIPELINE,
+    HTTP,
+    LOGS,
     SCRAPED_BY_BACKEND,
     THROUGH_PIPELINE,
+    TRACES,
     Auth,
     Delivery,
+    Destination,
     Environment,
     MemoryLimit,
     ScrapeJob,
     SpanMetricsSettings,
 )
 from compiler.model.service import ServiceSpec
-from compiler.validate.context import Checker, parse_duration
+from compiler.validate import log_metrics
+from compiler.validate.context import Checker, parse_duration, to_decimal
 from compiler.validate.span_slis import span_sli
 
 KIND = "Environment"
@@ -54,6 +59,8 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
     version = _version(check, collector.get("version"))
     memory = _memory(check, collector["memory_limit"])
     delivery = _delivery(check, data["delivery"])
+    logs = _destinations(check, LOGS, data.get("logs", []))
+    traces = _destinations(check, TRACES, data.get("traces", []))
     scrape = _scrape_jobs(check, data["sources"].get("scrape", []))
     self_metrics = collector.get("self_metrics", SCRAPED_BY_BACKEND)
     if self_metrics == THROUGH_PIPELINE:
@@ -89,6 +96,8 @@ def build_environment(document: Document) -> tuple[Environment | None, list[Diag
         scrape=tuple(scrape),
         labels=tuple(sorted(data.get("labels", {}).items())),
         span_metrics=spans,
+        logs=tuple(logs),
+        traces=tuple(traces),
         drop_unused_series=data.get("drop_unused_series", False),
         document=document,
     )
@@ -139,6 +148,24 @@ def _memory(check: Checker, raw: dict[str, Any]) -> MemoryLimit:
 
 def _delivery(check: Checker, raw: dict[str, Any]) -> Delivery | None:
     path: PathKey = ("delivery",)
+    auth, headers = _credentials(check, path, raw)
+    outage = _outage(check, path, raw)
+    if outage is None:
+        return None
+    return Delivery(
+        mode=raw["mode"],
+        endpoint=raw["endpoint"],
+        outage=outage,
+        points_per_second=raw["points_per_second"],
+        auth=auth,
+        headers=headers,
+    )
+
+
+def _credentials(
+    check: Checker, path: PathKey, raw: dict[str, Any]
+) -> tuple[Auth | None, tuple[tuple[str, str], ...]]:
+    """The auth header and the further headers of a delivery or destination at ``path``."""
     auth = None
     if "auth" in raw:
         auth = Auth(
@@ -151,21 +178,57 @@ def _delivery(check: Checker, raw: dict[str, Any]) -> Delivery | None:
         if name.lower() in ("authorization", (auth.header if auth else "").lower()):
             check.error(
                 (*path, "headers", name),
-                "credentials go under delivery.auth as an ${env:...} reference, not in headers",
+                f"credentials go under {_dotted(path)}.auth as an ${{env:...}} reference, "
+                "not in headers",
             )
+    return auth, tuple(sorted(headers.items()))
+
+
+def _dotted(path: PathKey) -> str:
+    """``delivery`` or ``logs[0]``: a path as the messages name it."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _outage(check: Checker, path: PathKey, raw: dict[str, Any]) -> Duration | None:
     outage = parse_duration(check, (*path, "outage"), raw["outage"])
-    if outage is None:
-        return None
-    if outage < MIN_OUTAGE:
+    if outage is not None and outage < MIN_OUTAGE:
         check.error((*path, "outage"), f"must be at least {MIN_OUTAGE}")
-    return Delivery(
-        mode=raw["mode"],
-        endpoint=raw["endpoint"],
-        outage=outage,
-        points_per_second=raw["points_per_second"],
-        auth=auth,
-        headers=tuple(sorted(headers.items())),
-    )
+    return outage
+
+
+def _destinations(check: Checker, signal: str, raw: list[dict[str, Any]]) -> list[Destination]:
+    """The OTLP destinations of logs or traces; names are unique per signal (they name the
+    exporter and the pipeline)."""
+    found: list[Destination] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        path: PathKey = (signal, index)
+        name = item["name"]
+        if name in seen:
+            check.error((*path, "name"), f"'{name}' is also {signal}[{seen[name]}]")
+        seen.setdefault(name, index)
+        if item["protocol"] == HTTP and not item["endpoint"].startswith(("http://", "https://")):
+            check.error((*path, "endpoint"), "protocol http needs a URL (http:// or https://)")
+        auth, headers = _credentials(check, path, item)
+        outage = _outage(check, path, item)
+        if outage is None:
+            continue
+        percentage = item.get("sampling_percentage")
+        found.append(
+            Destination(
+                signal=signal,
+                name=name,
+                protocol=item["protocol"],
+                endpoint=item["endpoint"],
+                outage=outage,
+                per_second=item["records_per_second" if signal == LOGS else "spans_per_second"],
+                auth=auth,
+                headers=headers,
+                events=tuple(item.get("events", [])),
+                sampling_percentage=None if percentage is None else to_decimal(percentage),
+            )
+        )
+    return found
 
 
 def _scrape_jobs(check: Checker, raw: list[dict[str, Any]]) -> list[ScrapeJob]:
@@ -225,6 +288,7 @@ def cross_checks(
         first.setdefault(environment.name, environment)
         problems.extend(_source_checks(environment, by_name))
     problems.extend(_unit_agreement(environments, by_name.values()))
+    problems.extend(log_metrics.carrier_checks(environments, by_name.values()))
     return problems
 
 
@@ -240,6 +304,14 @@ def _source_checks(environment: Environment, services: dict[str, ServiceSpec]) -
             Diagnostic(environment.locate(path), f"no service '{name}' in the specs{hint}")
         )
     problems.extend(_pipeline_membership(environment, services))
+    for signal, destinations in (("logs", environment.logs), ("traces", environment.traces)):
+        if destinations and not environment.otlp_services:
+            problems.append(
+                Diagnostic(
+                    environment.locate((signal,)),
+                    f"{signal} arrive only by OTLP, and no service is listed under sources.otlp",
+                )
+            )
     problems.extend(_scrape_windows(environment, services))
     scraped_only = {job.service for job in environment.scrape} - set(environment.otlp_services)
     for name in sorted(scraped_only & set(services)):

@@ -37,6 +37,7 @@ from compiler.validate.context import (
 from compiler.validate.dashboards import build_dashboards
 from compiler.validate.drills import build_drill
 from compiler.validate.gate_policy import build_policy
+from compiler.validate.log_metrics import log_count
 from compiler.validate.signals import build_signals
 from compiler.validate.span_slis import selection, span_sli
 
@@ -58,7 +59,8 @@ def build_service(document: Document) -> tuple[ServiceSpec | None, list[Diagnost
         telemetry=pipeline_name(raw_service.get("telemetry")),
     )
     metrics = tuple(
-        _metric(check, name, raw) for name, raw in sorted(data.get("metrics", {}).items())
+        _metric(check, service.name, name, raw)
+        for name, raw in sorted(data.get("metrics", {}).items())
     )
     catalog = Catalog(check, metrics)
     slos = []
@@ -131,7 +133,7 @@ def _check_drill_series(
     catalog.series((*base, *where), selector, (), counter)
 
 
-def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:
+def _metric(check: Checker, service: str, name: str, raw: dict[str, Any]) -> Metric:
     path: PathKey = ("metrics", name)
     if raw["type"] == "histogram" and name.endswith(HISTOGRAM_SUFFIXES):
         check.error(
@@ -145,6 +147,7 @@ def _metric(check: Checker, name: str, raw: dict[str, Any]) -> Metric:
         help=raw.get("help", ""),
         labels=tuple(raw.get("labels", [])),
         buckets=tuple(sorted(float(b) for b in raw.get("buckets", []))),
+        from_logs=log_count(check, service, name, raw),
     )
 
 

@@ -250,6 +250,9 @@ PLATFORM_ALERTS = {
         "QuotaExceeded",
         "KillSwitchStuckDisabled",
         "ControlPlaneHealthCheckFailing",
+        # From the control plane's log records (issue 16, docs/otel.md).
+        "KillSwitchEngaged",
+        "KillSwitchRestored",
     },
     "telemetry": {
         "TelemetryIngestDown",
@@ -258,6 +261,10 @@ PLATFORM_ALERTS = {
         "TelemetryEnqueueFailing",
         "TelemetryExportQueueNearlyFull",
         "TelemetryPointsRefused",
+        # Logs and traces delivery (issue 16).
+        "TelemetryLogExportFailing",
+        "TelemetrySpanExportFailing",
+        "TelemetryLogsOrSpansRefused",
     },
     "agent-api": {
         "ApiHighErrorRate",
@@ -267,6 +274,8 @@ PLATFORM_ALERTS = {
         "QueueOldestJobAgeGrowing",
         "PostgresReplicationLagHigh",
         "ModelQualityRegression",
+        # Runbook 004 section 2.5, from the API's log records (issue 16).
+        "TenantIsolationViolation",
     },
     "llm-providers": {"LlmProviderErrorRateHigh", "LlmProviderLatencyHigh", "TokenSpendRunaway"},
 }

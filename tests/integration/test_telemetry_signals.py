@@ -21,6 +21,9 @@ TESTS = GENERATED / "tests" / "telemetry.test.yml"
 SEND_FAILED = "otelcol_exporter_send_failed_metric_points"
 ENQUEUE_FAILED = "otelcol_exporter_enqueue_failed_metric_points"
 REFUSED = "otelcol_receiver_refused_metric_points"
+LOG_SEND_FAILED = "otelcol_exporter_send_failed_log_records"
+SPAN_SEND_FAILED = "otelcol_exporter_send_failed_spans"
+LOG_REFUSED = "otelcol_receiver_refused_log_records"
 
 # (alert, text in its expression, replacement). Drills check that an alert fires by its
 # deadline and stays silent where it must, not how long it waits, so `for` is not mutated.
@@ -34,6 +37,20 @@ MUTATIONS: list[tuple[str, str, str]] = [
     ("TelemetryExportQueueNearlyFull", "> 0.8", "> 0.9"),
     ("TelemetryExportQueueNearlyFull", "> 0.8", ">= 0.8"),
     ("TelemetryPointsRefused", f"rate({REFUSED}[5m])", f"rate({REFUSED}_total[5m])"),
+    # Logs and traces: one spelling only, and both counters in one `or` (an exporter's zero
+    # send failures then hide its enqueue failures).
+    (
+        "TelemetryLogExportFailing",
+        f"rate({LOG_SEND_FAILED}[5m])",
+        f"rate({LOG_SEND_FAILED}_total[5m])",
+    ),
+    ("TelemetryLogExportFailing", "    ) > 0\n  or\n    sum by (exporter) (\n", "      or\n"),
+    (
+        "TelemetrySpanExportFailing",
+        f"rate({SPAN_SEND_FAILED}_total[5m])",
+        f"rate({SPAN_SEND_FAILED}[5m])",
+    ),
+    ("TelemetryLogsOrSpansRefused", f"rate({LOG_REFUSED}[5m])", f"rate({LOG_REFUSED}_total[5m])"),
 ]
 
 

@@ -119,10 +119,13 @@ def _exprs(value: Any) -> Iterator[str]:
             yield from _exprs(child)
 
 
-def catalog(spec: ServiceSpec) -> set[str]:
-    """Prometheus series a service exports, from its metric catalog."""
+def catalog(spec: ServiceSpec, exported_only: bool = False) -> set[str]:
+    """Prometheus series of a service's metric catalog (``exported_only``: without the
+    counters the collector makes from its log records; the service does not export those)."""
     names = set()
     for metric in spec.metrics:
+        if exported_only and metric.from_logs is not None:
+            continue
         if metric.type == "histogram":
             names.update(f"{metric.name}_{suffix}" for suffix in ("bucket", "count", "sum"))
         else:
@@ -154,7 +157,7 @@ def produced(config: dict[str, Any], environment: Environment, specs: SpecSet) -
         receiver_type = receiver.split("/")[0]
         if receiver_type == "otlp":
             for name in environment.otlp_services:
-                names |= catalog(services[name])
+                names |= catalog(services[name], exported_only=True)
         elif receiver_type == "prometheus":
             for job in config["receivers"][receiver]["config"]["scrape_configs"]:
                 jobs.add(job["job_name"])
@@ -162,13 +165,20 @@ def produced(config: dict[str, Any], environment: Environment, specs: SpecSet) -
                 if job["job_name"] == conventions.COLLECTOR_JOB:
                     names |= otel_names.self_metric_names(with_total=True)
                 else:
-                    names |= catalog(services[scrape_jobs[job["job_name"]].service])
+                    service = services[scrape_jobs[job["job_name"]].service]
+                    names |= catalog(service, exported_only=True)
         elif receiver_type in ("span_metrics", "spanmetrics"):
             connector = config["connectors"][receiver]
             prefix = connector.get("namespace", "traces.span.metrics").replace(".", "_")
             unit = _UNIT_WORDS[connector["histogram"]["unit"]]
             names.add(f"{prefix}_calls_total")
             names |= {f"{prefix}_duration_{unit}_{s}" for s in ("bucket", "count", "sum")}
+        elif receiver_type == "count":
+            # Unitless monotonic sums: Prometheus's translation joins the name's words with
+            # "_" and appends "_total" (written out here, not taken from the compiler).
+            for name in config["connectors"][receiver].get("logs", {}):
+                words = [w for w in re.split(r"[^a-zA-Z0-9]+", name) if w]
+                names.add("_".join(words + ([] if words[-1] == "total" else ["total"])))
     readers = config["service"].get("telemetry", {}).get("metrics", {}).get("readers", [])
     if readers and environment.self_metrics == SCRAPED_BY_BACKEND:
         exposed = readers[0]["pull"]["exporter"]["prometheus"]

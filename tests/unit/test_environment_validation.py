@@ -272,3 +272,149 @@ def test_a_scraped_services_windows_hold_two_scrapes(tmp_path: Path) -> None:
     assert not any(
         "is scraped every" in m for m in _messages(tmp_path, _env("  otlp: [checkout]", often))
     )
+
+
+# Logs and traces (docs/otel.md, Logs and traces).
+LOGS = """\
+logs:
+  - name: siem
+    protocol: grpc
+    endpoint: siem.example:4317
+    auth:
+      token: ${env:SIEM_TOKEN}
+    outage: 6h
+    records_per_second: 10
+    events: [checkout.refund]
+traces:
+  - {name: tempo, protocol: http, endpoint: https://tempo.example, outage: 1h,
+     spans_per_second: 100, sampling_percentage: 5}
+"""
+LOG_METRIC = """\
+  refunds_log_records_total:
+    type: counter
+    labels: [tenant]
+    from_logs: {name: refunds.log_records, events: [checkout.refund]}
+"""
+
+
+def _with_log_metric(metric: str = LOG_METRIC) -> str:
+    return CARRIED.replace("metrics:\n", "metrics:\n" + metric, 1)
+
+
+def test_logs_traces_and_log_metrics_are_valid(tmp_path: Path) -> None:
+    assert _messages(tmp_path, ENVIRONMENT + LOGS, _with_log_metric()) == []
+    result = pipeline.compile_specs([tmp_path])
+    (environment,) = result.specs.environments
+    assert [(d.name, d.protocol, d.per_second) for d in environment.logs] == [("siem", "grpc", 10)]
+    assert environment.traces[0].sampling_percentage == 5
+    metric = next(m for s in result.specs.services for m in s.metrics if m.from_logs)
+    assert metric.from_logs is not None and metric.from_logs.service == "checkout"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    outage: 6h",
+            "    outage: 6h\n    headers: {Authorization: Bearer abc}",
+            "env.yaml:25: logs[0].headers.Authorization: credentials go under logs[0].auth as "
+            "an ${env:...} reference, not in headers",
+        ),
+        (
+            "endpoint: https://tempo.example",
+            "endpoint: tempo.example:4318",
+            "env.yaml:28: traces[0].endpoint: protocol http needs a URL (http:// or https://)",
+        ),
+        (
+            "    outage: 6h",
+            "    outage: 30s",
+            "env.yaml:24: logs[0].outage: must be at least 1m",
+        ),
+        (
+            "sampling_percentage: 5",
+            "sampling_percentage: 0",
+            "env.yaml:29: traces[0].sampling_percentage: 0 is not above 0",
+        ),
+        (
+            "  - {name: tempo",
+            "  - {name: siem",
+            "",  # a trace destination may share a log destination's name: no message
+        ),
+    ],
+)
+def test_destination_mistakes(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    environment = (ENVIRONMENT + LOGS).replace(old, new, 1)
+    found = _messages(tmp_path, environment, _with_log_metric())
+    assert (expected in found) if expected else found == [], found
+
+
+def test_two_log_destinations_of_one_name(tmp_path: Path) -> None:
+    environment = ENVIRONMENT + LOGS.replace(
+        "traces:",
+        "  - {name: siem, protocol: http, endpoint: https://x.example, outage: 1h,\n"
+        "     records_per_second: 1}\ntraces:",
+    )
+    assert "env.yaml:27: logs[1].name: 'siem' is also logs[0]" in _messages(tmp_path, environment)
+
+
+def test_destinations_need_a_service_sending_otlp(tmp_path: Path) -> None:
+    environment = _env(
+        "  otlp: [checkout]",
+        "  scrape:\n    - {service: checkout, targets: ['checkout:80']}",
+    )
+    found = _messages(tmp_path, environment + LOGS, CARRIED)
+    message = "logs: logs arrive only by OTLP, and no service is listed under sources.otlp"
+    assert f"env.yaml:19: {message}" in found, found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "name: refunds.log_records",
+            "name: refunds.log.records",
+            "checkout.yaml:12: metrics.refunds_log_records_total.from_logs.name: "
+            "'refunds.log.records' arrives in Prometheus as 'refunds_log_records_total' (OTLP "
+            "translation of a counter), not 'refunds_log_records_total'",
+        ),
+        (
+            "name: refunds.log_records",
+            "name: refunds.records",
+            "checkout.yaml:12: metrics.refunds_log_records_total.from_logs.name: "
+            "'refunds.records' arrives in Prometheus as 'refunds_records_total' (OTLP "
+            "translation of a counter), not 'refunds_log_records_total'; rename one so that "
+            "they agree",
+        ),
+        (
+            "type: counter\n    labels: [tenant]",
+            "type: gauge\n    labels: [tenant]",
+            "checkout.yaml:12: metrics.refunds_log_records_total.from_logs: a metric counted "
+            "from log records is a counter, not a gauge",
+        ),
+        (
+            "events: [checkout.refund]",
+            "events: []",
+            "checkout.yaml:12: metrics.refunds_log_records_total.from_logs.events: must not be "
+            "empty",
+        ),
+    ],
+)
+def test_log_metric_mistakes(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    found = _messages(tmp_path, ENVIRONMENT, _with_log_metric(LOG_METRIC.replace(old, new)))
+    if "arrives in Prometheus as 'refunds_log_records_total'" in expected:
+        assert not any("from_logs.name" in line for line in found), found  # same name: fine
+    else:
+        assert any(line.startswith(expected) for line in found), found
+
+
+def test_a_log_metric_needs_its_service_sent_by_otlp(tmp_path: Path) -> None:
+    environment = _env(
+        "  otlp: [checkout]",
+        "  scrape:\n    - {service: checkout, targets: ['checkout:80']}",
+    )
+    found = _messages(tmp_path, environment, _with_log_metric())
+    assert (
+        "env.yaml:17: sources.scrape: service 'checkout' has counters made from its log "
+        "records (refunds.log_records), and log records arrive only by OTLP: list it under "
+        "sources.otlp"
+    ) in found, found

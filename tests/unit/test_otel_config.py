@@ -8,6 +8,7 @@ reject the mistake it exists for.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from compiler.model.otel_versions import Version
 from compiler.model.service import SpecSet
 from compiler.targets.otel import collector_config as otel
 from compiler.targets.otel import delivery as otel_delivery
+from compiler.targets.otel import settings as otel_settings
 from compiler.targets.otel import verify
 from tests.support.paths import GENERATED, ROOT, SLOS
 
@@ -280,8 +282,8 @@ def test_loss_bounds_are_stated_in_each_config_header() -> None:
 
 
 def test_secrets_stay_references_and_dollars_are_escaped() -> None:
-    assert otel._literal("https://x/$a") == "https://x/$$a"
-    assert otel._literal("Bearer ${env:TOKEN}") == "Bearer ${env:TOKEN}"
+    assert otel_settings.literal("https://x/$a") == "https://x/$$a"
+    assert otel_settings.literal("Bearer ${env:TOKEN}") == "Bearer ${env:TOKEN}"
     for path, _, _ in CONFIGS:
         text = path.read_text()
         for line in text.splitlines():
@@ -309,3 +311,192 @@ def test_docs_state_the_versions_renames_and_reference_figures() -> None:
         if path.is_relative_to(GENERATED):
             points = f"{otel_delivery.queue_points(environment):,}"
             assert f"{points}\npoints" in docs or f"{points} points" in docs, points
+
+
+# Logs and traces (docs/otel.md, Logs and traces): the production config has every new part.
+def _reference(name: str) -> tuple[Path, Environment, SpecSet]:
+    """The generated config of a reference environment (slos/environments/<name>.yaml)."""
+    return next(c for c in CONFIGS if c[0] == GENERATED / "otel" / f"{name}.yaml")
+
+
+@pytest.fixture(scope="module")
+def with_logs() -> tuple[dict[str, Any], Version]:
+    """The production config: log and trace destinations, a filter, a sampler, counts."""
+    path, environment, _ = _reference("production")
+    return yaml.safe_load(path.read_text()), environment.version
+
+
+def _rename_pipeline(config: dict[str, Any], old: str, new: str) -> None:
+    pipelines = config["service"]["pipelines"]
+    pipelines[new] = pipelines.pop(old)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda c: _rename_pipeline(c, "logs", "traces/count"),
+            "connectors.count.logs: counts logs, and no logs pipeline feeds it",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["logs/loki"]["receivers"].append("count"),
+            "connectors.count: feeds metrics pipelines only, not logs/loki",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["traces"]["processors"].append(
+                "probabilistic_sampler/tempo"
+            ),
+            "service.pipelines.traces: 'probabilistic_sampler/tempo' drops data before "
+            "'span_metrics', which must count everything received",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["logs"]["processors"].append("filter/siem"),
+            "service.pipelines.logs: 'filter/siem' drops data before 'count'",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["logs/loki"]["processors"].insert(
+                1, "deltatocumulative"
+            ),
+            "service.pipelines.logs/loki.processors: 'deltatocumulative' takes metrics only",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["metrics"]["processors"].insert(
+                1, "probabilistic_sampler/tempo"
+            ),
+            "service.pipelines.metrics.processors: 'probabilistic_sampler/tempo' takes logs, "
+            "traces only",
+        ),
+        (
+            lambda c: c["service"]["pipelines"]["metrics"]["processors"].insert(1, "filter/siem"),
+            "service.pipelines.metrics.processors: 'filter/siem' filters logs only "
+            "(log_conditions)",
+        ),
+        (
+            lambda c: c["connectors"]["count"]["logs"]["kill_switch.disabled.log_records"][
+                "attributes"
+            ].append({"default_value": "x"}),
+            "connectors.count.logs.kill_switch.disabled.log_records.attributes.2: 'key' is a "
+            "required property",
+        ),
+        (
+            lambda c: c["connectors"]["count"]["logs"]["kill_switch.disabled.log_records"][
+                "attributes"
+            ].append({"key": "tenant"}),
+            "connectors.count.logs.kill_switch.disabled.log_records.attributes: 'tenant' is "
+            "listed twice",
+        ),
+        (
+            lambda c: c["connectors"]["count"].update(log_records={}),
+            "connectors.count: Additional properties are not allowed ('log_records' was "
+            "unexpected)",
+        ),
+        (
+            lambda c: c["exporters"]["otlp_grpc/logs_siem"].update(logs_endpoint="x:4317"),
+            "exporters.otlp_grpc/logs_siem: Additional properties are not allowed "
+            "('logs_endpoint' was unexpected)",
+        ),
+        (
+            lambda c: c["processors"]["probabilistic_sampler/tempo"].pop("sampling_percentage"),
+            "processors.probabilistic_sampler/tempo: 'sampling_percentage' is a required property",
+        ),
+        (
+            lambda c: c["processors"]["deltatocumulative"].update(max_stale="five minutes"),
+            "processors.deltatocumulative.max_stale: 'five minutes' does not match",
+        ),
+        (
+            lambda c: c["exporters"]["otlp_grpc/traces_tempo"]["sending_queue"].update(
+                storage="file_storage/other"
+            ),
+            "exporters.otlp_grpc/traces_tempo.sending_queue.storage: extension "
+            "'file_storage/other' is not enabled in service.extensions",
+        ),
+    ],
+)
+def test_each_logs_and_traces_check_rejects_its_mistake(
+    with_logs: tuple[dict[str, Any], Version], change: Any, expected: str
+) -> None:
+    assert _problems(*with_logs) == []
+    problems = _broken(with_logs, change)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("version", "grpc", "http", "delta"),
+    [
+        ("0.143.0", "otlp", "otlphttp", "deltatocumulative"),
+        ("0.156.0", "otlp_grpc", "otlp_http", "deltatocumulative"),
+        ("0.159.0", "otlp_grpc", "otlp_http", "delta_to_cumulative"),
+    ],
+)
+def test_logs_and_traces_components_are_named_for_the_version(
+    version: str, grpc: str, http: str, delta: str
+) -> None:
+    _, production, specs = _reference("production")
+    environment = dataclasses.replace(production, version=Version.parse(version))
+    config = otel.collector_config(environment, specs)
+    assert verify.schema_problems(config) == []
+    assert verify.structural_problems(config, environment.version) == []
+    assert {f"{grpc}/logs_siem", f"{grpc}/traces_tempo", f"{http}/logs_loki"} < set(
+        config["exporters"]
+    )
+    assert delta in config["processors"]
+    siem = config["processors"]["filter/siem"]
+    assert ("log_conditions" in siem) == (environment.version >= Version(0, 146, 0))
+
+
+def test_logs_and_traces_keep_the_delivery_guarantees() -> None:
+    path, production, _ = _reference("production")
+    config = yaml.safe_load(path.read_text())
+    pipelines = config["service"]["pipelines"]
+    for destination in (*production.logs, *production.traces):
+        pipeline_id = f"{destination.signal}/{destination.name}"
+        (exporter_id,) = pipelines[pipeline_id]["exporters"]
+        exporter = config["exporters"][exporter_id]
+        assert exporter["retry_on_failure"]["max_elapsed_time"] == str(destination.outage)
+        queue = exporter["sending_queue"]
+        assert queue["queue_size"] == destination.per_second * destination.outage.seconds
+        assert queue["storage"] == "file_storage/queue" and queue["block_on_overflow"] is True
+        assert queue["sizer"] == "items"
+        assert "${env:" in exporter["headers"]["Authorization"]
+    assert (
+        config["exporters"]["otlp_grpc/logs_siem"]["sending_queue"]["queue_size"] == 20 * 12 * 3600
+    )
+    # Span metrics see every span: their pipeline has no sampler; Tempo's keeps a tenth.
+    assert pipelines["traces"]["processors"] == ["memory_limiter"]
+    assert pipelines["traces"]["exporters"] == ["span_metrics"]
+    assert "probabilistic_sampler/tempo" in pipelines["traces/tempo"]["processors"]
+    assert config["processors"]["probabilistic_sampler/tempo"]["sampling_percentage"] == 10
+    # Every log record is counted; only the SIEM's pipeline filters.
+    assert pipelines["logs"] == {
+        "receivers": ["otlp"],
+        "processors": ["memory_limiter"],
+        "exporters": ["count"],
+    }
+    assert pipelines["metrics/log_counts"]["processors"] == [
+        "memory_limiter",
+        "deltatocumulative",
+        "batch",
+    ]
+    assert pipelines["metrics/log_counts"]["exporters"] == pipelines["metrics"]["exporters"]
+    assert "filter/siem" not in pipelines["logs/loki"]["processors"]
+    condition = config["connectors"]["count"]["logs"]["tenant_isolation.violation.log_records"]
+    assert condition["conditions"] == [
+        'resource.attributes["service.name"] == "agent-api" and (body == '
+        '"tenant_isolation.violation" or attributes["event"] == "tenant_isolation.violation")'
+    ]
+    assert condition["attributes"] == [{"key": "tenant", "default_value": "unknown"}]
+    bounds = {b.situation: b.bound for b in otel_delivery.loss_bounds(production, True)}
+    assert bounds["logs to siem, backend outage"].startswith(
+        "nothing is lost for up to 12h: the persistent queue holds 864000 log records"
+    )
+    assert "counters made from logs" in bounds
+
+
+def test_an_environment_without_destinations_has_no_logs_pipeline() -> None:
+    _, staging, specs = _reference("staging")
+    bare = dataclasses.replace(staging, logs=(), traces=())
+    config = otel.collector_config(bare, specs)
+    # Logs still arrive to be counted; nothing is exported but the counts.
+    assert not [p for p in config["service"]["pipelines"] if p.startswith(("logs/", "traces/"))]
+    assert "count" in config["connectors"]
+    assert verify.structural_problems(config, bare.version) == []

@@ -141,3 +141,29 @@ def test_a_reader_without_the_type_suffix_is_caught() -> None:
         "otelcol_exporter_send_failed_metric_points_total read by telemetry_pipeline.json",
         "otelcol_receiver_accepted_metric_points_total read by telemetry_pipeline.json",
     ]
+
+
+def test_counters_from_logs_come_only_from_the_count_connector() -> None:
+    """The kill-switch and tenant-isolation rules read counters no service exports: without
+    the count connector in a metrics pipeline they are not delivered."""
+    result = pipeline.compile_specs([SLOS])
+    production = next(e for e in result.specs.environments if e.name == "production")
+    config = yaml.safe_load((GENERATED / "otel" / "production.yaml").read_text())
+    reads = _carried(_reads(GENERATED, DASHBOARDS), result.specs, production.services)
+    assert (
+        otel_coverage.missing(reads, otel_coverage.produced(config, production, result.specs)) == []
+    )
+    broken = copy.deepcopy(config)
+    broken["service"]["pipelines"]["metrics/log_counts"]["receivers"].remove("count")
+    broken["service"]["pipelines"]["metrics/log_counts"]["receivers"].append("otlp")
+    lost = otel_coverage.missing(reads, otel_coverage.produced(broken, production, result.specs))
+    assert {line.split(" ")[0] for line in lost} == {
+        "kill_switch_disabled_log_records_total",
+        "kill_switch_restored_log_records_total",
+        "tenant_isolation_violation_log_records_total",
+    }, lost
+    renamed = copy.deepcopy(config)
+    counts = renamed["connectors"]["count"]["logs"]
+    counts["kill_switch.disabled.log.count"] = counts.pop("kill_switch.disabled.log_records")
+    lost = otel_coverage.missing(reads, otel_coverage.produced(renamed, production, result.specs))
+    assert [line.split(" ")[0] for line in lost] == ["kill_switch_disabled_log_records_total"]

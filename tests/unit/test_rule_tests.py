@@ -20,16 +20,28 @@ from tests.support.rule_tests import slo_test
 
 
 def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
-    """Runbook 000's three tabletop scenarios (the policy breach also across a restart), and
+    """Runbook 000's three tabletop scenarios (the policy breach also across a restart),
     runbook 002's scenarios that have a signal (1: abuse spike, 4: reservation drift; 2 and 3
-    have none), are drills in slos/."""
+    have none), and the log-based signals of runbooks 001 and 004 are drills in slos/."""
     drills = {
         spec.service.name: {drill.name for drill in spec.drills}
         for spec in reference_specs.services
         if spec.drills
     }
     assert drills == {
-        "control-plane": {"policy-breach", "policy-breach-after-restart", "agent-retry-loop"},
+        "control-plane": {
+            "policy-breach",
+            "policy-breach-after-restart",
+            "agent-retry-loop",
+            # Counters made from the kill switch's log records (issue 16, docs/otel.md).
+            "kill-switch-chaos-drill",
+            "kill-switch-after-collector-restart",
+        },
+        # Runbook 004 section 2.5 from the API's log records (issue 16).
+        "agent-api": {
+            "tenant-isolation-violation",
+            "tenant-isolation-violation-after-collector-restart",
+        },
         # With the drills of the collector's own signals (issue 8, docs/otel.md).
         "telemetry": {
             "collector-down",
@@ -38,6 +50,9 @@ def test_slos_carry_the_runbook_drills(reference_specs: SpecSet) -> None:
             "export-and-enqueue-failures",
             "queue-fills",
             "memory-limit-reached",
+            # Logs and traces delivery (issue 16).
+            "log-and-trace-export-failures",
+            "logs-and-spans-refused",
         },
         "enforcement-gate": {"abuse-spike", "reservation-drift-surge"},
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.durations import Duration
-from compiler.model.environment import OTLP_HTTP, REMOTE_WRITE, Environment
+from compiler.model.environment import LOGS, OTLP_HTTP, REMOTE_WRITE, Destination, Environment
 
 # Batch processor: the only in-memory buffer in front of the exporter.
 BATCH_SIZE = 8192  # send_batch_size and send_batch_max_size: one request holds at most this
@@ -48,12 +48,77 @@ def queue_points(environment: Environment) -> int:
     return delivery.points_per_second * delivery.outage.seconds
 
 
-def loss_bounds(environment: Environment) -> list[LossBound]:
-    """The environment's loss bounds for a backend outage, a restart and a full queue."""
+def destination_queue_items(destination: Destination) -> int:
+    """A log or trace destination's persistent queue in items: its outage at its peak rate."""
+    return destination.per_second * destination.outage.seconds
+
+
+def loss_bounds(environment: Environment, log_counts: bool = False) -> list[LossBound]:
+    """The environment's loss bounds for a backend outage, a restart and a full queue, for
+    metrics and then for each log and trace destination (``log_counts``: counters are made
+    from log records)."""
     if environment.delivery.mode == OTLP_HTTP:
-        return _otlp_bounds(environment)
-    assert environment.delivery.mode == REMOTE_WRITE
-    return _remote_write_bounds(environment)
+        bounds = _otlp_bounds(environment)
+    else:
+        assert environment.delivery.mode == REMOTE_WRITE
+        bounds = _remote_write_bounds(environment)
+    for destination in (*environment.logs, *environment.traces):
+        bounds.extend(_destination_bounds(destination))
+    if log_counts:
+        bounds.append(_log_count_bound())
+    return bounds
+
+
+def _destination_bounds(destination: Destination) -> list[LossBound]:
+    where = f"{destination.signal} to {destination.name}"
+    outage, unit = destination.outage, destination.unit
+    failed = "log_records" if destination.signal == LOGS else "spans"
+    fed = "the counters made from logs" if destination.signal == LOGS else "span metrics"
+    bounds = [
+        LossBound(
+            f"{where}, backend outage",
+            f"nothing is lost for up to {outage}: the persistent queue holds "
+            f"{destination_queue_items(destination)} {unit} ({outage} at "
+            f"{destination.per_second} {unit}/s) and each request is retried for up to "
+            f"{outage}. Longer outages drop the oldest requests first (counted in "
+            f"otelcol_exporter_send_failed_{failed})",
+        ),
+        LossBound(
+            f"{where}, full queue",
+            "block_on_overflow makes the collector push back on OTLP senders instead of "
+            f"dropping; they retry from their own buffers. The other {destination.signal} "
+            f"pipelines share the OTLP receiver and wait with it: {fed} arrive late, not "
+            "incomplete. A disk that cannot take more fails the enqueue (counted in "
+            f"otelcol_exporter_enqueue_failed_{failed}). A restart keeps the queue on disk",
+        ),
+    ]
+    if destination.events:
+        bounds.append(
+            LossBound(
+                f"{where}, by design",
+                f"only records of the events {', '.join(destination.events)} are sent",
+            )
+        )
+    if destination.sampling_percentage is not None:
+        bounds.append(
+            LossBound(
+                f"{where}, by design",
+                f"{destination.sampling_percentage}% of traces are kept (by trace ID: all "
+                "spans of a trace or none); span metrics count every span, their pipeline "
+                "does not pass the sampler",
+            )
+        )
+    return bounds
+
+
+def _log_count_bound() -> LossBound:
+    return LossBound(
+        "counters made from logs",
+        "the count connector emits each batch's counts, cumulated in memory "
+        "(deltatocumulative): a collector restart, or 5m without a record of a series "
+        "(max_stale), starts a series again at the next record's count, which the "
+        "new_events rules read as new events. A series has samples only when records arrive",
+    )
 
 
 def _common_restart_loss(environment: Environment) -> str:

@@ -64,6 +64,9 @@ SELF_COUNTERS = frozenset(
         "otelcol_exporter_enqueue_failed_spans",
         "otelcol_receiver_accepted_spans",
         "otelcol_receiver_refused_spans",
+        "otelcol_exporter_send_failed_log_records",
+        "otelcol_exporter_enqueue_failed_log_records",
+        "otelcol_receiver_refused_log_records",
         "otelcol_process_uptime",
     }
 )
@@ -110,4 +113,26 @@ def keep_pattern(names: Iterable[str]) -> str:
     for name in names:
         if not _NAME.match(name):
             raise ValueError(f"not a Prometheus metric name: {name!r}")
-    return "^(?:" + "|".join(sorted({pre_translation_pattern(n) for n in names})) + ")$"
+    patterns = {pre_translation_pattern(n) for n in names}
+    # A counter read in both spellings (``x`` and ``x_total``) needs only the pattern of the
+    # second, which matches the first too: the collector's own counters are all read so.
+    patterns -= {p for p in patterns if f"{p}(?:[._]{COUNTER_SUFFIX})?" in patterns}
+    return "^(?:" + "|".join(_factored(patterns)) + ")$"
+
+
+def _factored(patterns: set[str]) -> list[str]:
+    """The alternatives with their first word factored out (``otelcol[._](?:a|b)``): the
+    pattern stays short enough to be written as one plain YAML scalar."""
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for pattern in sorted(patterns):
+        head, separator, rest = pattern.partition("[._]")
+        groups.setdefault((head, bool(separator)), []).append(rest)
+    factored = []
+    for (head, separated), rests in sorted(groups.items()):
+        if not separated:
+            factored.append(head)
+        elif len(rests) == 1:
+            factored.append(f"{head}[._]{rests[0]}")
+        else:
+            factored.append(f"{head}[._](?:{'|'.join(rests)})")
+    return factored

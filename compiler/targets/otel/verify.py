@@ -23,8 +23,32 @@ from compiler.model import otel_versions
 
 SCHEMA = "otelcol-config-v1.schema.json"
 _SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
-# Connectors by type: the signal of the pipeline they export from, and the one they feed.
-_CONNECTOR_SIGNALS = {"span_metrics": ("traces", "metrics"), "spanmetrics": ("traces", "metrics")}
+# Connectors by type: the signals of the pipelines they may export from, and the one they
+# feed (None: the same signal, as the forward connector does).
+_CONNECTOR_SIGNALS: dict[str, tuple[frozenset[str], str | None]] = {
+    "span_metrics": (frozenset({"traces"}), "metrics"),
+    "spanmetrics": (frozenset({"traces"}), "metrics"),
+    "count": (frozenset({"traces", "metrics", "logs"}), "metrics"),
+    "forward": (frozenset({"traces", "metrics", "logs"}), None),
+}
+# The count connector's sections, by the signal of the pipeline whose data they count.
+_COUNT_SECTIONS = {
+    "spans": "traces",
+    "spanevents": "traces",
+    "metrics": "metrics",
+    "datapoints": "metrics",
+    "logs": "logs",
+}
+# Processors that take only some signals (their READMEs' stability tables).
+_PROCESSOR_SIGNALS = {
+    "deltatocumulative": frozenset({"metrics"}),
+    "delta_to_cumulative": frozenset({"metrics"}),
+    "probabilistic_sampler": frozenset({"traces", "logs"}),
+}
+# Processors that drop data on purpose; this project's rule: never in front of a connector
+# that counts (span metrics and counts from logs are computed from everything received).
+_DROPPING = frozenset({"probabilistic_sampler", "tail_sampling", "filter"})
+_COUNTING = frozenset({"span_metrics", "spanmetrics", "count"})
 # Dimensions the span metrics connector always adds; configuring them again is rejected.
 _SPAN_METRICS_BUILTIN = {"service.name", "span.name", "span.kind", "status.code"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -46,6 +70,7 @@ def structural_problems(config: dict[str, Any], version: otel_versions.Version) 
         *_names(config, version),
         *_pipeline_references(config),
         *_connectors(config),
+        *_processor_signals(config),
         *_extensions(config),
         *_component_settings(config),
     ]
@@ -122,12 +147,66 @@ def _connectors(config: dict[str, Any]) -> Iterator[str]:
         signals = _CONNECTOR_SIGNALS.get(_type(connector))
         if signals is None:
             continue
+        sources, target = signals
         for pipeline_id in exported_by:
-            if pipeline_id.split("/")[0] != signals[0]:
-                yield f"{where}: exports from {signals[0]} pipelines only, not {pipeline_id}"
+            if _signal(pipeline_id) not in sources:
+                allowed = ", ".join(sorted(sources))
+                yield f"{where}: exports from {allowed} pipelines only, not {pipeline_id}"
         for pipeline_id in received_by:
-            if pipeline_id.split("/")[0] != signals[1]:
-                yield f"{where}: feeds {signals[1]} pipelines only, not {pipeline_id}"
+            wanted = {target} if target else {_signal(p) for p in exported_by}
+            if _signal(pipeline_id) not in wanted:
+                shown = target or "the same signal's"
+                yield f"{where}: feeds {shown} pipelines only, not {pipeline_id}"
+        yield from _counting_connector(config, connector, exported_by)
+
+
+def _counting_connector(
+    config: dict[str, Any], connector: str, exported_by: list[str]
+) -> Iterator[str]:
+    """A count connector counts only signals exported to it; nothing in front of a counting
+    connector drops data."""
+    where = f"connectors.{connector}"
+    if _type(connector) == "count":
+        settings = _defined(config, "connectors")[connector] or {}
+        exported = {_signal(p) for p in exported_by}
+        for section in settings:
+            signal = _COUNT_SECTIONS.get(section)
+            if signal is not None and signal not in exported:
+                yield f"{where}.{section}: counts {signal}, and no {signal} pipeline feeds it"
+    if _type(connector) in _COUNTING:
+        for pipeline_id in exported_by:
+            for processor in _pipelines(config)[pipeline_id].get("processors", []):
+                if _type(processor) in _DROPPING:
+                    yield (
+                        f"service.pipelines.{pipeline_id}: '{processor}' drops data before "
+                        f"'{connector}', which must count everything received"
+                    )
+
+
+def _signal(pipeline_id: str) -> str:
+    return pipeline_id.split("/")[0]
+
+
+def _processor_signals(config: dict[str, Any]) -> Iterator[str]:
+    """Processors in pipelines of a signal they do not take."""
+    for pipeline_id, pipeline in _pipelines(config).items():
+        for processor in pipeline.get("processors", []):
+            signals = _PROCESSOR_SIGNALS.get(_type(processor))
+            if signals is not None and _signal(pipeline_id) not in signals:
+                yield (
+                    f"service.pipelines.{pipeline_id}.processors: '{processor}' takes "
+                    f"{', '.join(sorted(signals))} only"
+                )
+        settings = [
+            _defined(config, "processors").get(p) or {} for p in pipeline.get("processors", [])
+        ]
+        for processor, values in zip(pipeline.get("processors", []), settings, strict=True):
+            for key, signal in (("log_conditions", "logs"), ("metric_conditions", "metrics")):
+                if key in values and _signal(pipeline_id) != signal:
+                    yield (
+                        f"service.pipelines.{pipeline_id}.processors: '{processor}' filters "
+                        f"{signal} only ({key})"
+                    )
 
 
 def _extension_references(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -201,12 +280,29 @@ def _component_settings(config: dict[str, Any]) -> Iterator[str]:
             if queue.get("enabled", True) and queue.get("queue_size", 10000) == 0:
                 yield f"exporters.{component_id}.remote_write_queue.queue_size: must be above 0"
     for component_id, settings in _defined(config, "connectors").items():
+        if _type(component_id) == "count":
+            yield from _count_settings(component_id, settings or {})
+            continue
         names = [d.get("name") for d in settings.get("dimensions", [])]
         for name in names:
             if name in _SPAN_METRICS_BUILTIN:
                 yield f"connectors.{component_id}.dimensions: '{name}' is a default dimension"
             if names.count(name) > 1:
                 yield f"connectors.{component_id}.dimensions: '{name}' is listed twice"
+
+
+def _count_settings(component_id: str, settings: dict[str, Any]) -> Iterator[str]:
+    """What the count connector's Validate() rejects: a custom count without a name, an
+    attribute without a key or listed twice."""
+    for section, metrics in settings.items():
+        for name, metric in (metrics or {}).items():
+            where = f"connectors.{component_id}.{section}.{name}"
+            if not name:
+                yield f"connectors.{component_id}.{section}: a metric needs a name"
+            keys = [a.get("key") for a in (metric or {}).get("attributes", [])]
+            for key in keys:
+                if keys.count(key) > 1:
+                    yield f"{where}.attributes: '{key}' is listed twice"
 
 
 def _seconds(duration: str) -> float:
