@@ -373,16 +373,27 @@ def stream(
             found[index] = []
         else:
             to_build.append(index)
-    # The rule shapes first: their scenario plans are what the SLOs' own tests start from,
-    # and worker processes forked after this inherit them instead of planning them again.
     shapes = promtool_files.shapes_of(specs)
+    shape_keys = [_shape_key(shape, keys) if cache is not None else None for shape in shapes]
     parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+    work: list[_Work] = []
     if parallel:
+        # The rule shapes' scenario plans first: the SLOs' own tests start from them, and
+        # worker processes forked after this inherit them instead of planning them again.
         promtool_files.plan_shapes(shapes)
+        # Services to build, then the shapes not in the cache, then the whole set's files:
+        # in the order they are yielded.
+        work = [("service", index) for index in to_build]
+        work += [
+            ("shape", i)
+            for i, key in enumerate(shape_keys)
+            if cache is None or key is None or not cache.has(key)
+        ]
+        work += [("set", i) for i in range(len(SET_TARGETS))]
     global _BUILDING
-    _BUILDING = specs.services
+    _BUILDING = _Building(specs, tuple(shapes))
     try:
-        built = ordered_map(_build_service, to_build if parallel else [], jobs)
+        built = ordered_map(_build_work, work, jobs)
         for index, spec in enumerate(specs.services):
             key = keys.get(spec.source)
             files = None
@@ -399,46 +410,66 @@ def stream(
                     files = next(built)
                 if cache is not None and key is not None:
                     cache.put(key, files)
-            for file in files:
-                yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
+            yield from _as_outputs(files)
+        for i, shape in enumerate(shapes):
+            key = shape_keys[i]
+            files = cache.get(key) if cache is not None and key is not None else None
+            if files is None:
+                if parallel and ("shape", i) in work:
+                    files = next(built)
+                else:
+                    files = [_serialized(f) for f in promtool_files.shape_test_files(shape)]
+                if cache is not None and key is not None:
+                    cache.put(key, files)
+            yield from _as_outputs(files)
+        for target in SET_TARGETS:
+            yield from _as_outputs(next(built)) if parallel else target(specs)
     finally:
-        _BUILDING = ()
-    for shape in shapes:
-        yield from _shape_outputs(shape, cache, keys)
-    for target in SET_TARGETS:
-        yield from target(specs)
+        _BUILDING = _Building(SpecSet(), ())
 
 
-def _shape_outputs(
-    shape: promtool_files.Shape, cache: OutputCache | None, keys: Mapping[str, str]
-) -> Iterator[OutputFile]:
-    """A rule shape's test files, from the cache when the service whose SLO they run
-    against and the shape's SLOs are as they were."""
+def _shape_key(shape: promtool_files.Shape, keys: Mapping[str, str]) -> str | None:
+    """A rule shape's cache key: the key of the service whose SLO its tests run against,
+    and the shape's own key, that SLO and the shape's owners; None if that service has none."""
     service_key = keys.get(shape.spec.source)
-    if cache is None or service_key is None:
-        yield from promtool_files.shape_test_files(shape)
-        return
-    key = output_cache.digest(
+    if service_key is None:
+        return None
+    return output_cache.digest(
         service_key, "shape", shape.key, shape.slo.name, str(shape.count), *shape.owners
     )
-    files = cache.get(key) if cache.has(key) else None
-    if files is None:
-        files = [_serialized(file) for file in promtool_files.shape_test_files(shape)]
-        cache.put(key, files)
+
+
+def _as_outputs(files: Iterable[CachedFile]) -> Iterator[OutputFile]:
     for file in files:
         yield OutputFile(file.path, None, file.root, source=file.source, text=file.data)
 
 
-# The services being built, read by the worker processes (forked: nothing is pickled).
-_BUILDING: tuple[ServiceSpec, ...] = ()
+@dataclass(frozen=True)
+class _Building:
+    """The set being built, read by the worker processes (forked: nothing is pickled)."""
+
+    specs: SpecSet
+    shapes: tuple[promtool_files.Shape, ...]
+
+
+_BUILDING = _Building(SpecSet(), ())
 # Fewer services than this are built in this process: starting workers costs more.
 _PARALLEL_FROM = 16
+# What a worker builds: a service's files, a rule shape's, or a target's for the whole set.
+_Work = tuple[str, int]
 
 
-def _build_service(index: int) -> list[CachedFile]:
-    """The output files of service ``index`` of the set being built, serialized."""
-    spec = _BUILDING[index]
-    return [_serialized(file) for target in SERVICE_TARGETS for file in target(spec)]
+def _build_work(work: _Work) -> list[CachedFile]:
+    """The output files of one piece of work on the set being built, serialized."""
+    kind, index = work
+    if kind == "service":
+        spec = _BUILDING.specs.services[index]
+        outputs = [file for target in SERVICE_TARGETS for file in target(spec)]
+    elif kind == "shape":
+        outputs = promtool_files.shape_test_files(_BUILDING.shapes[index])
+    else:
+        outputs = SET_TARGETS[index](_BUILDING.specs)
+    return [_serialized(file) for file in outputs]
 
 
 def _serialized(file: OutputFile) -> CachedFile:

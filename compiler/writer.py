@@ -234,7 +234,7 @@ class _Staging:
     wait on the disk with the GIL released, so the build goes on meanwhile; at most
     _PENDING_BYTES of outputs wait to be written, so memory stays flat."""
 
-    _THREADS = 4
+    _THREADS = 2
     _PENDING_BYTES = 16 * 1024 * 1024
 
     def __init__(self) -> None:
