@@ -11,6 +11,7 @@ hypothesis: the same text for any data of JSON's types.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -93,31 +94,23 @@ def _value(value: Any, out: list[str], newline: str, active: set[int]) -> None:
     active.add(marker)
     inner = newline + "  "
     if isinstance(value, dict):
-        out.append("{")
-        separator = inner
-        for key, item in value.items():
-            out.append(separator)
-            out.append(_key(key))
-            out.append(": ")
-            text = _scalar(item)
-            if text is None:
-                _value(item, out, inner, active)
-            else:
-                out.append(text)
-            separator = "," + inner
-        out.append(newline + "}")
+        opening, closing = "{", "}"
+        entries: Iterable[tuple[str, Any]] = ((_key(k) + ": ", v) for k, v in value.items())
     else:
-        out.append("[")
-        separator = inner
-        for item in value:
-            out.append(separator)
-            text = _scalar(item)
-            if text is None:
-                _value(item, out, inner, active)
-            else:
-                out.append(text)
-            separator = "," + inner
-        out.append(newline + "]")
+        opening, closing = "[", "]"
+        entries = (("", item) for item in value)
+    out.append(opening)
+    separator = inner
+    for label, item in entries:
+        out.append(separator)
+        out.append(label)
+        text = _scalar(item)
+        if text is None:
+            _value(item, out, inner, active)
+        else:
+            out.append(text)
+        separator = "," + inner
+    out.append(newline + closing)
     active.discard(marker)
 
 

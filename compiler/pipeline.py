@@ -411,11 +411,14 @@ def stream(
                 if cache is not None and key is not None:
                     cache.put(key, files)
             yield from _as_outputs(files)
+        sent = {index for kind, index in work if kind == "shape"}  # built by the workers
         for i, shape in enumerate(shapes):
             key = shape_keys[i]
-            files = cache.get(key) if cache is not None and key is not None else None
+            files = None
+            if i not in sent and cache is not None and key is not None:
+                files = cache.get(key)
             if files is None:
-                if parallel and ("shape", i) in work:
+                if i in sent:
                     files = next(built)
                 else:
                     files = [_serialized(f) for f in promtool_files.shape_test_files(shape)]

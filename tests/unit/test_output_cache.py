@@ -210,3 +210,17 @@ def test_an_entry_used_is_kept(project: Path) -> None:
             os.utime(entry, (month_ago, month_ago))
     _compile("--cache-dir", "cache", "--out", "again")  # every entry used: marked
     assert output_cache.prune(cache, time.time() + output_cache.PRUNE_EVERY + 1) == 0
+
+
+def test_a_parallel_compile_with_a_cache_writes_what_one_process_writes(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers build the services, rule shapes and set files the cache does not hold; the
+    files are those one process without a cache writes, before and after an edit."""
+    monkeypatch.setattr(pipeline, "_PARALLEL_FROM", 1)
+    spec = project / "slos" / "agent-api.yaml"
+    for round_ in range(2):
+        _compile("--no-cache", "--jobs", "1", "--out", f"serial-{round_}")
+        _compile("--cache-dir", "cache", "--jobs", "2", "--out", f"parallel-{round_}")
+        assert _files(project / f"parallel-{round_}") == _files(project / f"serial-{round_}")
+        spec.write_text(spec.read_text().replace("99.9", "99.5", 1))
