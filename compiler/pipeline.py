@@ -178,12 +178,13 @@ def compile_documents(
             to_build[index] = _ToBuild(name, raw, key)
     global _READING
     _READING = _Reading(to_build, cache)
+    parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
+    built = ordered_map(_read_file, list(to_build), jobs if parallel else 1)
     try:
-        parallel = jobs > 1 and len(to_build) >= _PARALLEL_FROM
-        built = ordered_map(_read_file, list(to_build), jobs if parallel else 1)
         for index, done in zip(to_build, built, strict=True):
             outcomes[index] = done
     finally:
+        built.close()
         _READING = _Reading({}, None)
     loaded: list[Document] = []
     alone: list[Built] = []  # from files built on their own, cached or not
@@ -392,8 +393,8 @@ def stream(
         work += [("set", i) for i in range(len(SET_TARGETS))]
     global _BUILDING
     _BUILDING = _Building(specs, tuple(shapes))
+    built = ordered_map(_build_work, work, jobs)  # forks now, before anything is yielded
     try:
-        built = ordered_map(_build_work, work, jobs)
         for index, spec in enumerate(specs.services):
             key = keys.get(spec.source)
             files = None
@@ -428,6 +429,7 @@ def stream(
         for target in SET_TARGETS:
             yield from _as_outputs(next(built)) if parallel else target(specs)
     finally:
+        built.close()
         _BUILDING = _Building(SpecSet(), ())
 
 

@@ -8,7 +8,9 @@ there are (``multiprocessing.Pool.imap`` would buffer every finished result).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -40,24 +42,58 @@ def idle_cores() -> int:
     return max(1, min(cores, cores - busy))
 
 
+class OrderedResults(Iterator[Result]):
+    """Results of :func:`ordered_map`, in the order of their items; :meth:`close` stops the
+    workers (it is safe to call more than once, and after the last result)."""
+
+    def __init__(
+        self,
+        function: Callable[[Item], Result],
+        items: Iterable[Item],
+        pool: multiprocessing.pool.Pool | None,
+        window: int,
+    ) -> None:
+        self._function = function
+        self._items = iter(items)
+        self._pool = pool
+        self._pending: deque[AsyncResult[Result]] = deque()
+        if pool is not None:
+            for item in itertools.islice(self._items, window):
+                self._pending.append(pool.apply_async(function, (item,)))
+
+    def __next__(self) -> Result:
+        if self._pool is None:
+            return self._function(next(self._items))
+        if not self._pending:
+            self.close()
+            raise StopIteration
+        result = self._pending.popleft().get()
+        for item in itertools.islice(self._items, 1):
+            self._pending.append(self._pool.apply_async(self._function, (item,)))
+        return result
+
+    def close(self) -> None:
+        """Stop the workers, whatever they are doing."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+            self._pending.clear()
+
+
 def ordered_map(
     function: Callable[[Item], Result], items: Iterable[Item], jobs: int
-) -> Iterator[Result]:
+) -> OrderedResults[Result]:
     """``map(function, items)`` on ``jobs`` forked processes, in order.
 
     ``function`` runs in a fork of this process, so it sees the module state set before the
-    call (the specs being built) without pickling it; only results are sent back. Serially
-    in this process where ``jobs`` is 1 or fork is not available.
+    call (the specs being built) without pickling it; only results are sent back. The
+    workers are forked here, at the call, not when the first result is asked for: the
+    caller may start threads after the call (the writer does), and a process must not fork
+    while its threads hold locks. Serially in this process where ``jobs`` is 1 or fork is
+    not available. The caller closes the results when it stops early.
     """
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(function, items)
-        return
-    window = 2 * jobs
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        pending: deque[AsyncResult[Result]] = deque()
-        for item in items:
-            pending.append(pool.apply_async(function, (item,)))
-            if len(pending) >= window:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        return OrderedResults(function, items, None, 0)
+    pool = multiprocessing.get_context("fork").Pool(jobs)
+    return OrderedResults(function, items, pool, 2 * jobs)

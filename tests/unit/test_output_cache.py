@@ -224,3 +224,26 @@ def test_a_parallel_compile_with_a_cache_writes_what_one_process_writes(
         _compile("--cache-dir", "cache", "--jobs", "2", "--out", f"parallel-{round_}")
         assert _files(project / f"parallel-{round_}") == _files(project / f"serial-{round_}")
         spec.write_text(spec.read_text().replace("99.9", "99.5", 1))
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def test_ordered_map_forks_at_the_call_keeps_the_order_and_closes() -> None:
+    """The workers exist once ordered_map returns (threads the caller starts after it are
+    never forked with), results come back in order, and close() stops the workers."""
+    import multiprocessing
+
+    results = workers.ordered_map(_square, range(50), 2)
+    try:
+        assert len(multiprocessing.active_children()) == 2
+        assert list(results) == [n * n for n in range(50)]
+    finally:
+        results.close()
+    assert multiprocessing.active_children() == []
+    stopped = workers.ordered_map(_square, range(50), 2)
+    assert next(stopped) == 0
+    stopped.close()  # early: the rest is never asked for
+    assert multiprocessing.active_children() == []
+    assert list(workers.ordered_map(_square, range(5), 1)) == [0, 1, 4, 9, 16]
