@@ -18,10 +18,11 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from compiler.outputs import Root
 
@@ -31,6 +32,7 @@ KEEP_UNUSED = 30 * 24 * 3600
 PRUNE_EVERY = 24 * 3600
 _PRUNED_STAMP = ".pruned"
 _KEY = re.compile(r"[0-9a-f]{64}")
+Entry = TypeVar("Entry")
 DIRECTORY_NAME = ".cache"  # under the output root, unless --cache-dir says otherwise
 
 
@@ -74,16 +76,56 @@ def tree_digest(directories: Iterable[Traversable]) -> str:
     return digest(*parts)
 
 
-class OutputCache:
-    """Entries under ``directory``, one file per key."""
+class EntryStore(Generic[Entry]):
+    """Entries under ``directory``, one file per key, each written atomically and read
+    only through ``parse`` (which returns None for one that does not check out); hits and
+    misses counted."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, parse: Callable[[bytes, str], Entry | None]) -> None:
         self.directory = directory
+        self._parse = parse
         self.hits = 0
         self.misses = 0
 
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / key
+
+    def get(self, key: str) -> Entry | None:
+        """What is stored under ``key``, or None when there is no entry to trust."""
+        try:
+            raw = self._entry(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        found = self._parse(raw, key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            used(self._entry(key))
+        return found
+
+    def _store(self, key: str, data: bytes) -> None:
+        """Write an entry atomically; a cache that cannot be written is only slower, never
+        an error."""
+        entry = self._entry(key)
+        with contextlib.suppress(OSError):
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".entry.", dir=entry.parent)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(data)
+                os.replace(name, entry)
+            except OSError:
+                Path(name).unlink(missing_ok=True)
+                raise
+
+
+class OutputCache(EntryStore[list[CachedFile]]):
+    """Each service's (and rule shape's) output files, by key."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory, _parse)
 
     def has(self, key: str) -> bool:
         """Whether there is an entry for ``key`` (not yet checked: :meth:`get` does); a key
@@ -93,25 +135,8 @@ class OutputCache:
         self.misses += 1
         return False
 
-    def get(self, key: str) -> list[CachedFile] | None:
-        """The files stored under ``key``, or None when there is no entry to trust."""
-        try:
-            raw = self._entry(key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        files = _parse(raw, key)
-        if files is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-            used(self._entry(key))
-        return files
-
     def put(self, key: str, files: Sequence[CachedFile]) -> None:
-        """Store ``files`` under ``key`` (atomically; a cache that cannot be written is
-        only slower, never an error)."""
-        entry = self._entry(key)
+        """Store ``files`` under ``key``."""
         chunks = [FORMAT + b" " + key.encode() + b"\n"]
         for file in files:
             source = file.source if file.source is not None else ""
@@ -119,16 +144,7 @@ class OutputCache:
                 [file.root.value, file.path, source, str(len(file.data)), _sha(file.data)]
             )
             chunks += [head.encode("utf-8") + b"\n", file.data]
-        with contextlib.suppress(OSError):
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".entry.", dir=entry.parent)
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(b"".join(chunks))
-                os.replace(name, entry)
-            except OSError:
-                Path(name).unlink(missing_ok=True)
-                raise
+        self._store(key, b"".join(chunks))
 
 
 def used(entry: Path) -> None:

@@ -17,20 +17,17 @@ check out is ignored and the file built again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import hashlib
 import io
-import os
 import pickle
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic
-from compiler.output_cache import used
+from compiler.output_cache import EntryStore
 
 FORMAT = b"slo-compiler spec cache 1"
 SUBDIRECTORY = "specs"  # under the cache directory, beside the output entries
@@ -48,36 +45,14 @@ class Built:
     diagnostics: tuple[Diagnostic, ...]
 
 
-class SpecCache:
+class SpecCache(EntryStore[list[Built]]):
     """Entries under ``directory``/specs, one file per key."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory / SUBDIRECTORY
-        self.hits = 0
-        self.misses = 0
-
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / key
-
-    def get(self, key: str) -> list[Built] | None:
-        """The file's built documents stored under ``key``, or None when there is no entry
-        to trust."""
-        try:
-            raw = self._entry(key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        found = _parse(raw, key)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-            used(self._entry(key))
-        return found
+        super().__init__(directory / SUBDIRECTORY, _parse)
 
     def put(self, key: str, built: Sequence[Built]) -> None:
-        """Store ``built`` under ``key`` (atomically; a cache that cannot be written is only
-        slower, never an error)."""
+        """Store ``built`` under ``key``."""
         payload = pickle.dumps(list(built), protocol=_PROTOCOL)
         head = b"%s %s\n%d %s\n" % (
             FORMAT,
@@ -85,17 +60,7 @@ class SpecCache:
             len(payload),
             hashlib.sha256(payload).hexdigest().encode(),
         )
-        entry = self._entry(key)
-        with contextlib.suppress(OSError):
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".entry.", dir=entry.parent)
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(head + payload)
-                os.replace(name, entry)
-            except OSError:
-                Path(name).unlink(missing_ok=True)
-                raise
+        self._store(key, head + payload)
 
 
 def _parse(raw: bytes, key: str) -> list[Built] | None:
