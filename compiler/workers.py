@@ -1,21 +1,25 @@
 """An ordered map over worker processes that holds only a few results at a time.
 
 Building a service's outputs is pure CPU; with more than one core, forked workers build
-several services at once. Results come back in the order asked for, and no more than
-``window`` are pending at any moment, so memory stays that of a few services however many
+several services at once. Results come back in the order asked for, and only a few per
+worker are pending at any moment, so memory stays that of a few services however many
 there are (``multiprocessing.Pool.imap`` would buffer every finished result).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
-import multiprocessing.pool
 import os
+import pickle
+import signal
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.pool import AsyncResult
-from typing import TypeVar
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TypeVar, cast
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -42,43 +46,138 @@ def idle_cores() -> int:
     return max(1, min(cores, cores - busy))
 
 
+class WorkerError(RuntimeError):
+    """A worker process stopped without sending its result (killed, or out of memory)."""
+
+
 class OrderedResults(Iterator[Result]):
     """Results of :func:`ordered_map`, in the order of their items; :meth:`close` stops the
     workers (it is safe to call more than once, and after the last result)."""
 
     def __init__(
-        self,
-        function: Callable[[Item], Result],
-        items: Iterable[Item],
-        pool: multiprocessing.pool.Pool | None,
-        window: int,
+        self, function: Callable[[Item], Result], items: Iterable[Item], jobs: int
     ) -> None:
         self._function = function
         self._items = iter(items)
-        self._pool = pool
-        self._pending: deque[AsyncResult[Result]] = deque()
-        if pool is not None:
-            for item in itertools.islice(self._items, window):
-                self._pending.append(pool.apply_async(function, (item,)))
+        self._workers: list[_Worker] = []
+        # Which worker has each item sent and not yet read back, oldest first. A worker
+        # answers in the order it was asked, so the oldest item's result is the next one
+        # its connection delivers.
+        self._pending: deque[_Worker] = deque()
+        if jobs > 1:
+            self._workers = _fork(function, jobs)
+            for _ in range(_PER_WORKER):
+                for worker in self._workers:
+                    self._send(worker)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        """The worker processes' ids (none when the items are mapped in this process)."""
+        return tuple(worker.pid for worker in self._workers)
+
+    def _send(self, worker: _Worker) -> None:
+        for item in itertools.islice(self._items, 1):
+            # A worker that died is reported when its result is read (the connection's end).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                worker.connection.send(item)
+            self._pending.append(worker)
 
     def __next__(self) -> Result:
-        if self._pool is None:
+        if not self._workers:
             return self._function(next(self._items))
         if not self._pending:
             self.close()
             raise StopIteration
-        result = self._pending.popleft().get()
-        for item in itertools.islice(self._items, 1):
-            self._pending.append(self._pool.apply_async(self._function, (item,)))
-        return result
+        worker = self._pending.popleft()
+        try:
+            done, value = worker.connection.recv()
+        except (EOFError, ConnectionResetError):
+            self.close()
+            raise WorkerError(f"worker process {worker.pid} stopped without its result") from None
+        if not done:
+            self.close()
+            raise value
+        self._send(worker)
+        return cast(Result, value)
 
     def close(self) -> None:
         """Stop the workers, whatever they are doing."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-            self._pending.clear()
+        workers, self._workers = self._workers, []
+        self._pending.clear()
+        for worker in workers:
+            worker.connection.close()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            os.waitpid(worker.pid, 0)
+
+
+# Items sent to a worker ahead of their turn: it never waits for work while the results
+# of a slower one are read, and no more than this many results per worker are held.
+_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class _Worker:
+    pid: int
+    connection: Connection
+
+
+def _fork(function: Callable[[Item], Result], jobs: int) -> list[_Worker]:
+    """``jobs`` forked processes, each serving ``function`` on its own connection."""
+    ends = [multiprocessing.Pipe() for _ in range(jobs)]
+    workers: list[_Worker] = []
+    try:
+        for ours, theirs in ends:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the worker, which coverage does not see
+                code = 1
+                try:
+                    # Only its own end stays open: a worker that dies is then seen by the
+                    # parent as the end of that connection, and one that outlives the parent
+                    # as the end of its own.
+                    for connection in (end for pair in ends for end in pair):
+                        if connection is not theirs:
+                            connection.close()
+                    _serve(function, theirs)
+                    code = 0
+                finally:
+                    os._exit(code)
+            workers.append(_Worker(pid, ours))
+    finally:
+        for _, theirs in ends:
+            theirs.close()
+    return workers
+
+
+def _serve(function: Callable[[Item], Result], connection: Connection) -> None:
+    """Answer each item read from ``connection`` with ``(True, result)``, or with
+    ``(False, exception)`` when ``function`` raises, until the connection closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    while True:
+        try:
+            item = connection.recv()
+        except EOFError:
+            return
+        try:
+            answer: tuple[bool, object] = (True, function(item))
+        except Exception as exc:  # handed to the parent, which raises it
+            answer = (False, _sendable(exc))
+        try:
+            connection.send(answer)
+        except pickle.PicklingError as exc:  # raised before anything is written
+            connection.send((False, _sendable(exc)))
+
+
+def _sendable(exc: Exception) -> Exception:
+    """``exc`` with the worker's traceback as a note, or, if it cannot be pickled, a
+    WorkerError that says what it was."""
+    exc.add_note("In a worker process:\n" + "".join(traceback.format_exception(exc)).rstrip())
+    try:
+        pickle.dumps(exc)
+    except Exception:  # any failure to pickle: send its text instead
+        return WorkerError("".join(traceback.format_exception(exc)).rstrip())
+    return exc
 
 
 def ordered_map(
@@ -87,13 +186,16 @@ def ordered_map(
     """``map(function, items)`` on ``jobs`` forked processes, in order.
 
     ``function`` runs in a fork of this process, so it sees the module state set before the
-    call (the specs being built) without pickling it; only results are sent back. The
+    call (the specs being built) without pickling it; items and results are pickled. The
     workers are forked here, at the call, not when the first result is asked for: the
     caller may start threads after the call (the writer does), and a process must not fork
     while its threads hold locks. Serially in this process where ``jobs`` is 1 or fork is
-    not available. The caller closes the results when it stops early.
+    not available. An exception ``function`` raises is raised by ``next``, with the worker's
+    traceback as a note. The caller closes the results when it stops early.
+
+    Not ``multiprocessing.Pool``: its worker-handling thread waits on the results pipe and
+    spins while a result is unread, costing a second of CPU over a large compile.
     """
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return OrderedResults(function, items, None, 0)
-    pool = multiprocessing.get_context("fork").Pool(jobs)
-    return OrderedResults(function, items, pool, 2 * jobs)
+    if jobs <= 1 or not hasattr(os, "fork"):
+        jobs = 1
+    return OrderedResults(function, items, jobs)

@@ -230,20 +230,62 @@ def _square(n: int) -> int:
     return n * n
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a child of this process not yet reaped."""
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return False
+
+
 def test_ordered_map_forks_at_the_call_keeps_the_order_and_closes() -> None:
     """The workers exist once ordered_map returns (threads the caller starts after it are
-    never forked with), results come back in order, and close() stops the workers."""
-    import multiprocessing
-
+    never forked with), results come back in order, and close() stops and reaps them."""
     results = workers.ordered_map(_square, range(50), 2)
     try:
-        assert len(multiprocessing.active_children()) == 2
+        assert len(results.pids) == 2 and all(_running(pid) for pid in results.pids)
         assert list(results) == [n * n for n in range(50)]
     finally:
         results.close()
-    assert multiprocessing.active_children() == []
+    assert results.pids == ()
     stopped = workers.ordered_map(_square, range(50), 2)
+    pids = stopped.pids
     assert next(stopped) == 0
     stopped.close()  # early: the rest is never asked for
-    assert multiprocessing.active_children() == []
-    assert list(workers.ordered_map(_square, range(5), 1)) == [0, 1, 4, 9, 16]
+    assert not any(_running(pid) for pid in pids)
+    serial = workers.ordered_map(_square, range(5), 1)
+    assert serial.pids == () and list(serial) == [0, 1, 4, 9, 16]
+
+
+def _fails_at_three(n: int) -> int:
+    if n == 3:
+        raise ValueError(f"item {n} is bad")
+    return n
+
+
+def _exits_at_three(n: int) -> int:
+    if n == 3:
+        os._exit(9)  # as a worker killed by the system would
+    return n
+
+
+def test_ordered_map_raises_what_a_worker_raised_in_its_turn() -> None:
+    """Results before the failing item arrive; its exception is raised by next(), with the
+    worker's traceback as a note, and the workers are gone."""
+    results = workers.ordered_map(_fails_at_three, range(10), 2)
+    pids = results.pids
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="item 3 is bad") as raised:
+        next(results)
+    assert "In a worker process" in "".join(raised.value.__notes__)
+    assert results.pids == () and not any(_running(pid) for pid in pids)
+
+
+def test_ordered_map_says_when_a_worker_died() -> None:
+    """A worker that stops without its result (killed, out of memory) is an error, not a
+    hang or a short list."""
+    results = workers.ordered_map(_exits_at_three, range(10), 2)
+    pids = results.pids
+    with pytest.raises(workers.WorkerError, match="stopped without its result"):
+        list(results)
+    assert not any(_running(pid) for pid in pids)
