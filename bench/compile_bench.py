@@ -12,7 +12,6 @@ changed (warm, from the cache); and `slo compile` after editing one spec.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from compiler.workers import idle_cores
 
 SLOS_PER_SERVICE = 10
 
@@ -91,12 +92,12 @@ def service_spec(index: int, slos: int) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Run:
     """One command's wall time, CPU time (user + system) and peak resident memory, and
-    the machine's 1-minute load average when it started (`--jobs auto` reads it too)."""
+    the cores other processes left idle when it started (what `--jobs auto` takes)."""
 
     seconds: float
     cpu: float
     mib: float
-    load: float = 0.0
+    idle: int = 0
 
 
 def measure(command: list[str]) -> Run:
@@ -107,14 +108,14 @@ def measure(command: list[str]) -> Run:
         "e=time.perf_counter()-s;u=resource.getrusage(resource.RUSAGE_CHILDREN);"
         "print(e,u.ru_utime+u.ru_stime,u.ru_maxrss/1024);sys.exit(r.returncode)"
     )
-    load = os.getloadavg()[0]
+    idle = idle_cores()
     completed = subprocess.run(
         [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stderr[-2000:]}")
     seconds, cpu, mib = completed.stdout.split()[-3:]
-    return Run(float(seconds), float(cpu), float(mib), load)
+    return Run(float(seconds), float(cpu), float(mib), idle)
 
 
 @dataclass
@@ -190,7 +191,7 @@ def main() -> None:
             run: Run = getattr(figures, name)
             print(
                 f"{slos:>6} SLOs {name:>9}: {run.seconds:6.2f} s wall, {run.cpu:6.2f} s CPU, "
-                f"peak RSS {run.mib:.0f} MiB (load {run.load:.1f})"
+                f"peak RSS {run.mib:.0f} MiB ({run.idle} idle cores)"
             )
         shown = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures.sizes.items())
         print(f"{slos:>6} SLOs    output: {shown}")

@@ -45,8 +45,8 @@ def rows(compiled: list[Figures], evaluated: list[EvalFigures]) -> list[list[str
         "< 1 GB, flat",
     )
     row(
-        "load average before validate / cold / one edit",
-        [f"{f.validate.load:.1f} / {f.cold.load:.1f} / {f.one_edit.load:.1f}" for f in compiled],
+        "idle cores before cold / one edit (`--jobs auto` takes them)",
+        [f"{f.cold.idle} / {f.one_edit.idle}" for f in compiled],
         f"{os.cpu_count()} cores",
     )
     row("`slo compile`, nothing changed", [_run(f.warm) for f in compiled], "")

@@ -384,8 +384,8 @@ _JOBS = _Jobs()
     default="auto",
     show_default=True,
     help="Processes that read specs and build services at once, when many need it. auto: "
-    f"the cores (this machine has {available_cores()}) less those the load average says "
-    "are busy; 1: this process alone (see docs/performance.md).",
+    f"the cores (this machine has {available_cores()}) less those other processes keep "
+    "busy now; 1: this process alone (see docs/performance.md).",
 )
 def compile_command(
     paths: tuple[Path, ...],

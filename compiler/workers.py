@@ -14,11 +14,13 @@ import multiprocessing
 import os
 import pickle
 import signal
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TypeVar, cast
 
 Item = TypeVar("Item")
@@ -34,16 +36,50 @@ def available_cores() -> int:
 
 
 def idle_cores() -> int:
-    """The cores this process may run on less those the 1-minute load average says are
-    busy (as ``make -l`` reads it), at least one: how many processes pay on this machine
-    now. A build on an idle machine uses every core; on one that others keep busy, it
-    does not add processes that would only wait for a core."""
+    """The cores this process may run on less those other processes keep busy now, at
+    least one: how many processes pay on this machine now. A build on an idle machine uses
+    every core; on one that others keep busy, it does not add processes that would only
+    wait for a core."""
     cores = available_cores()
+    return max(1, min(cores, cores - busy_cores())) if cores > 1 else 1
+
+
+def busy_cores() -> int:
+    """The cores other processes keep busy now: the tasks the kernel counts as runnable at
+    this moment, less this one, the fewest of a few looks a few milliseconds apart (a task
+    that ran for an instant keeps no core busy). Where the kernel gives no such count, the
+    1-minute load average (as ``make -l`` reads it).
+
+    Not the load average where there is a choice: it decays over a minute, so right after
+    a compile it still counts that compile's processes, and the next would run alone."""
+    looks = []
+    for look in range(_LOOKS):
+        if look:
+            time.sleep(_LOOK_APART)
+        runnable = _runnable_now()
+        if runnable is None:
+            break
+        looks.append(runnable - 1)
+    if looks:
+        return max(0, min(looks))
     try:
-        busy = int(os.getloadavg()[0])
+        return int(os.getloadavg()[0])
     except OSError:  # pragma: no cover - no load average on this system
-        busy = 0
-    return max(1, min(cores, cores - busy))
+        return 0
+
+
+_LOOKS = 3
+_LOOK_APART = 0.005  # seconds
+# Linux: "0.61 0.72 0.99 2/345 12345", the fourth field is tasks runnable now / all tasks.
+_LOADAVG = Path("/proc/loadavg")
+
+
+def _runnable_now() -> int | None:
+    """The tasks runnable at this moment (this one among them), or None if not known."""
+    try:
+        return int(_LOADAVG.read_text().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class WorkerError(RuntimeError):

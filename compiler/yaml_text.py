@@ -47,9 +47,18 @@ _LONGEST = 2000
 _LONGEST_KEY = 100
 
 
+# The first characters some implicit resolver is registered for: Resolver.resolve tries only
+# those of a scalar's first character (and wildcard ones, which PyYAML has none of), so a
+# scalar starting with any other character is a string without trying a pattern.
+_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ONLY_BY_FIRST = None not in _RESOLVED_FIRST and not _RESOLVER.yaml_path_resolvers
+
+
 def _resolves_to_str(text: str) -> bool:
     """Whether the plain scalar ``text`` reads back as a string (not a number, bool, null,
     date...), which is what lets PyYAML write it unquoted."""
+    if _ONLY_BY_FIRST and text and text[0] not in _RESOLVED_FIRST:
+        return True
     return _tag(text) == _STR_TAG
 
 

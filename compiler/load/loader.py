@@ -19,13 +19,36 @@ import yaml
 from compiler.diagnostics import Diagnostic, Location, SpecError
 
 try:  # The C loader is several times faster on large spec sets; positions are the same.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 
     _C_LOADER = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
     _C_LOADER = False
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, looking each short scalar's tag up once: a spec set repeats the same
+    keys and values thousands of times, and the resolver tries its patterns on every one."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or len(value) > _CACHED_SCALAR or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        key = (value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_TAGS) >= _TAGS_LIMIT:
+                _TAGS.clear()
+            _TAGS[key] = tag
+        return tag
+
+
+# A plain or quoted scalar's tag depends only on its text (no path resolvers are set).
+_TAGS: dict[tuple[str, tuple[bool, bool]], Any] = {}
+_TAGS_LIMIT = 50_000
+_CACHED_SCALAR = 64
 
 PathKey = tuple[str | int, ...]
 

@@ -29,12 +29,11 @@ from compiler.review import alerting
 from compiler.synthetic import promtool
 from compiler.synthetic.series import promtool_values
 from compiler.targets.prometheus import rule_files
-from compiler.targets.prometheus.slo_rules import SloSeries
+from compiler.targets.prometheus.slo_rules import SloSeries, alert_rules
 from compiler.targets.rule_tests.event_series import group_label_values
 from compiler.targets.rule_tests.promtool_files import (
     expected_alert,
     input_series,
-    slo_alert_rules,
     untestable,
 )
 from compiler.targets.rule_tests.timeline import Phase
@@ -74,7 +73,7 @@ def _group(
     is of this tier alone even where several tiers share an alert name."""
     minutes = max(minute for minute, _ in checks) + 1
     labels = group_label_values(slo, 1)
-    rule = slo_alert_rules(spec.service, slo)[slo.tiers.index(tier)]
+    rule = alert_rules(spec.service, slo)[slo.tiers.index(tier)]
     alert_labels = {
         "alertname": tier.alert,
         "alertstate": "firing",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+import yaml
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from compiler.diagnostics import SpecError
@@ -92,6 +94,31 @@ def test_arbitrary_text_raises_only_spec_errors(text: str) -> None:
         load_text(text, "fuzz.yaml")
     except SpecError as error:
         assert error.diagnostics, "a SpecError always says what is wrong"
+
+
+_SCALAR_TEXTS = st.one_of(
+    st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=10),
+    st.sampled_from(
+        ["1", "1.5", "true", "no", "~", "null", "2024-01-01", "0x1f", "1_000", "=", "<<"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SCALAR_TEXTS, min_size=1, max_size=6), st.booleans())
+def test_scalars_read_as_pyyaml_reads_them_each_time(values: list[str], quoted: bool) -> None:
+    """Each scalar is read as PyYAML reads it, its text plain or quoted, the first time and
+    when it recurs (the loader keeps the tags of texts it has resolved)."""
+    items = [json.dumps(value) if quoted else value for value in values]
+    text = "".join(f"- {item}\n" for item in items * 2)
+    try:
+        expected = yaml.safe_load(text)
+        documents = load_text(text, "scalars.yaml")
+    except (yaml.YAMLError, SpecError):
+        assume(False)  # not YAML, or a value specs refuse (.nan)
+    # Only scalars: "- ?" is a mapping, whose keys the loader keeps as names.
+    assume(isinstance(expected, list) and not any(isinstance(v, dict | list) for v in expected))
+    assert [document.data for document in documents] == [expected]
 
 
 _YAML_ALPHABET = st.sampled_from(

@@ -165,13 +165,37 @@ def test_services_built_in_worker_processes_are_the_same(
     assert parallel == serial
 
 
+@pytest.mark.parametrize(
+    ("cores", "runnable", "jobs"),
+    [(8, [1, 1, 1], 8), (8, [6, 6, 7], 3), (8, [6, 1, 6], 8), (2, [4, 3, 3], 1), (1, [1], 1)],
+)
+def test_auto_jobs_leave_the_cores_busy_now_alone(
+    monkeypatch: pytest.MonkeyPatch, cores: int, runnable: list[int], jobs: int
+) -> None:
+    """Tasks runnable now, less this one, are busy cores (the fewest of a few looks: one
+    that ran for an instant is not); the load average, which still counts the compile that
+    just ended, is not read where that count exists."""
+    looks = iter(runnable)
+    monkeypatch.setattr(workers, "available_cores", lambda: cores)
+    monkeypatch.setattr(workers, "_runnable_now", lambda: next(looks))
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    assert workers.idle_cores() == jobs
+
+
 @pytest.mark.parametrize(("cores", "load", "jobs"), [(8, 0.3, 8), (8, 5.9, 3), (2, 3.5, 1)])
-def test_auto_jobs_leave_the_busy_cores_alone(
+def test_auto_jobs_read_the_load_average_without_a_runnable_count(
     monkeypatch: pytest.MonkeyPatch, cores: int, load: float, jobs: int
 ) -> None:
     monkeypatch.setattr(workers, "available_cores", lambda: cores)
+    monkeypatch.setattr(workers, "_LOADAVG", Path("/nonexistent/loadavg"))
     monkeypatch.setattr(workers.os, "getloadavg", lambda: (load, load, load))
     assert workers.idle_cores() == jobs
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="no /proc/loadavg (not Linux)")
+def test_the_kernel_counts_this_process_as_runnable() -> None:
+    runnable = workers._runnable_now()
+    assert runnable is not None and runnable >= 1
 
 
 def test_compile_jobs_takes_a_number_or_auto(project: Path) -> None:

@@ -106,9 +106,24 @@ def slo_rule_group(service: Service, slo: SLO) -> dict[str, Any]:
     rules.append(_record(conventions.WINDOW_SECONDS, lengths, series.labels()))
     for tier in slo.tiers:
         rules.extend(_tier_meta_rules(tier, series))
-    for tier in slo.tiers:
-        rules.append(alert_rule(service, slo, tier, series))
+    rules.extend(alert_rules(service, slo))
     return {"name": conventions.rule_group_name(slo.service, slo.name), "rules": rules}
+
+
+def alert_rules(service: Service, slo: SLO) -> tuple[Rule, ...]:
+    """The alerting rule of each of ``slo``'s tiers, in tier order (shared: read only)."""
+    return _alert_rules(service, slo, templating.template_dirs())
+
+
+# Built once for the rules and read again by the rule tests that expect their alerts: a
+# service's rules are built just before its tests, so a few services' SLOs suffice. Keyed
+# by the template directories the texts come from too, as templating's environments are.
+@lru_cache(maxsize=64)
+def _alert_rules(
+    service: Service, slo: SLO, directories: tuple[Traversable, ...]
+) -> tuple[Rule, ...]:
+    series = SloSeries(slo)
+    return tuple(alert_rule(service, slo, tier, series) for tier in slo.tiers)
 
 
 def budget_consumption_expr(slo: SLO, series: SloSeries, tile: Duration) -> str:
@@ -281,16 +296,7 @@ def alert_rule(service: Service, slo: SLO, tier: Tier, series: SloSeries) -> Rul
 
 def alert_annotations(service: Service, slo: SLO, tier: Tier) -> dict[str, str]:
     """summary, description and runbook_url of one tier, plus the spec's own annotations."""
-    return dict(_annotations(service, slo, tier, templating.template_dirs()))
-
-
-# Rendered once for the rules and once more for the rule tests that expect them: the
-# service's rules are built just before its tests, so a few services' tiers suffice. Keyed
-# by the template directories too, as templating's own environments are.
-@lru_cache(maxsize=512)
-def _annotations(
-    service: Service, slo: SLO, tier: Tier, directories: tuple[Traversable, ...]
-) -> dict[str, str]:
+    directories = templating.template_dirs()
     numbers = {
         "factor": burn_rate.format_number(tier.burn_factor),
         "threshold_percent": burn_rate.format_percent(slo.threshold(tier)),

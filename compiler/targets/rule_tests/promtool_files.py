@@ -312,7 +312,7 @@ def _drill_rule(spec: ServiceSpec, source: AlertSource) -> dict[str, Any]:
     if source.signal is not None:
         return signal_rule(spec.service, source.signal)
     assert source.slo is not None and source.tier is not None
-    return slo_alert_rules(spec.service, source.slo)[source.slo.tiers.index(source.tier)]
+    return slo_rules.alert_rules(spec.service, source.slo)[source.slo.tiers.index(source.tier)]
 
 
 def _drill_alert(
@@ -391,7 +391,7 @@ def test_group(
             for one in input_series(slo, scenario.lanes, lane_labels)
         ],
     }
-    rules = slo_alert_rules(spec.service, slo)
+    rules = slo_rules.alert_rules(spec.service, slo)
     for alert_check in scenario.alert_checks:
         for key, check in _alert_checks(slo, rules, alert_check, lane_labels):
             group.setdefault(key, []).append(check)
@@ -413,13 +413,6 @@ def input_series(
             shape = [(phase.start, _per_second(kind, phase.total, phase.bad)) for phase in schedule]
             series.append(counter(kind.metric, {**dict(kind.labels), **labels}, shape))
     return series
-
-
-@lru_cache(maxsize=64)
-def slo_alert_rules(service: Service, slo: SLO) -> tuple[dict[str, Any], ...]:
-    """The alert rules of an SLO's tiers, rendered once (read only)."""
-    series = slo_rules.SloSeries(slo)
-    return tuple(slo_rules.alert_rule(service, slo, tier, series) for tier in slo.tiers)
 
 
 @lru_cache(maxsize=4096)
