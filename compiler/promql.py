@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import promql_parser
@@ -63,6 +64,7 @@ class Selector:
         return frozenset(m.label for m in self.matchers)
 
 
+@lru_cache(maxsize=65536)  # label values (services, SLOs, windows) recur in every rule and test
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

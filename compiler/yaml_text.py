@@ -40,7 +40,21 @@ _ASCII_TEXT = re.compile(r"[\x20-\x7e\n]*\Z")
 # What makes a single-line string unfit for a plain block scalar (PyYAML's analyze_scalar
 # and libyaml's agree on these): an indicator first, "---" or "..." first, ": " or a final
 # ":", " #", a leading or trailing space.
-_NOT_PLAIN = re.compile(r"""^[-?:](?: |\Z)|^[#,\[\]{}&*!|>'"%@`]|^---|^\.\.\.|: |:\Z| #|^ | \Z""")
+_INDICATOR_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+_INDICATOR_BEFORE_SPACE = frozenset("-?:")
+
+
+def _unfit_for_plain(text: str) -> bool:
+    """Whether ``text`` (not empty, one line) must be quoted to be read back as written."""
+    first = text[0]
+    return (
+        first in _INDICATOR_FIRST
+        or (first in _INDICATOR_BEFORE_SPACE and text[1:2] in ("", " "))
+        or text.startswith(("---", "...", " "))
+        or text.endswith((":", " "))
+        or ": " in text
+        or " #" in text
+    )
 # Long scalars can be folded at the emitter's width (4096 columns); keep well below it.
 _LONGEST = 2000
 # libyaml writes keys longer than 128 characters in the "? key" form.
@@ -65,7 +79,7 @@ def _resolves_to_str(text: str) -> bool:
 def _single_line(text: str) -> str:
     if len(text) > _LONGEST or not _ASCII_LINE.match(text):
         raise Unsupported(text[:80])
-    if text and not _NOT_PLAIN.search(text) and _resolves_to_str(text):
+    if text and not _unfit_for_plain(text) and _resolves_to_str(text):
         return text
     return "'" + text.replace("'", "''") + "'"
 
