@@ -33,7 +33,7 @@ from compiler.validate.dashboards import uid_clashes
 from compiler.validate.environments import KIND as ENVIRONMENT_KIND
 from compiler.validate.environments import build_environment, cross_checks, with_span_unit
 from compiler.validate.services import build_service
-from compiler.workers import ordered_map
+from compiler.workers import collector_paused, long_lived, ordered_map
 
 NATIVE_API_VERSION = "slo-compiler/v1"
 
@@ -151,6 +151,15 @@ def compile_documents(
     """:func:`compile_specs`, also returning the documents it built the rest of the model
     from: foreign ones converted (see compiler.formats) and native ones that are not in
     a file of service specs alone."""
+    # Reading specs makes no garbage cycles, only a model that lives on: the collector's
+    # passes over it as it grows would find nothing (a compile's workers inherit the pause).
+    with collector_paused():
+        return _compile_documents(paths, root, cache, jobs)
+
+
+def _compile_documents(
+    paths: Sequence[Path], root: Path | None, cache: SpecCache | None, jobs: int
+) -> tuple[Compilation, list[Document]]:
     result = Compilation()
     files, problems = discover(paths)
     result.diagnostics.extend(problems)
@@ -363,6 +372,16 @@ def stream(
     ``jobs`` > 1: services to build are built (and serialized) in that many processes,
     when there are enough of them to pay for the processes.
     """
+    with long_lived():  # the specs outlive the building: the collector need not walk them
+        yield from _stream(specs, cache, digests, jobs)
+
+
+def _stream(
+    specs: SpecSet,
+    cache: OutputCache | None,
+    digests: Mapping[str, str] | None,
+    jobs: int,
+) -> Iterator[OutputFile]:
     keys = _cache_keys(specs, digests or {}) if cache is not None else {}
     found: dict[int, list[CachedFile]] = {}
     to_build = []

@@ -55,6 +55,8 @@ def _unfit_for_plain(text: str) -> bool:
         or ": " in text
         or " #" in text
     )
+
+
 # Long scalars can be folded at the emitter's width (4096 columns); keep well below it.
 _LONGEST = 2000
 # libyaml writes keys longer than 128 characters in the "? key" form.

@@ -141,7 +141,10 @@ def load_text(text: str, file: str) -> list[Document]:
             if node is None:  # pragma: no cover - check_node guarantees a node
                 break
             walker = _Walker(file)
-            data = walker.build(node, ())
+            try:
+                data = walker.build(node, ())
+            finally:
+                walker.dispose()
             if walker.problems:
                 raise SpecError(walker.problems)
             if data is not None:
@@ -197,6 +200,14 @@ class _Walker:
         self._constructor = yaml.SafeLoader("")
         self._active: set[int] = set()
         self._count = 0
+
+    def dispose(self) -> None:
+        """Let go of the constructor's state: it refers to itself, and to every node it
+        constructed, so without this each document would leave a cycle of all its nodes for
+        the garbage collector to find."""
+        self._constructor.dispose()
+        self._constructor.constructed_objects.clear()
+        self._constructor.recursive_objects.clear()
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self._count += 1

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -279,6 +281,44 @@ def test_ordered_map_forks_at_the_call_keeps_the_order_and_closes() -> None:
     assert not any(_running(pid) for pid in pids)
     serial = workers.ordered_map(_square, range(5), 1)
     assert serial.pids == () and list(serial) == [0, 1, 4, 9, 16]
+
+
+def _frozen_here(_: int) -> bool:
+    return gc.get_freeze_count() > 0
+
+
+def test_what_workers_inherit_stays_out_of_their_collectors_passes() -> None:
+    """A worker freezes what it inherits (the collector would copy every page it walks);
+    the caller's own heap is not frozen by forking."""
+    assert gc.get_freeze_count() == 0
+    assert list(workers.ordered_map(_frozen_here, range(4), 2)) == [True] * 4
+    assert gc.get_freeze_count() == 0
+
+
+def test_long_lived_freezes_for_the_block_and_collects_after() -> None:
+    """Inside the block what existed before is frozen; after it nothing is, and garbage
+    cycles made inside are collected. A freeze the caller made is left as it was."""
+
+    class Cycle:
+        me: object = None
+
+    with workers.long_lived():
+        assert gc.get_freeze_count() > 0
+        cycle = Cycle()
+        cycle.me = cycle
+        witness = weakref.ref(cycle)
+        del cycle
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert witness() is None
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with workers.long_lived():
+            pass
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
 
 
 def _fails_at_three(n: int) -> int:
