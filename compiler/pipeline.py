@@ -14,6 +14,7 @@ from pathlib import Path
 
 from compiler import formats, output_cache, writer
 from compiler.diagnostics import Diagnostic, Location, SpecError, errors
+from compiler.heap import collector_paused, long_lived
 from compiler.load.discovery import discover, display_path
 from compiler.load.loader import Document, load_bytes, read_spec
 from compiler.load.schema_check import check
@@ -33,7 +34,7 @@ from compiler.validate.dashboards import uid_clashes
 from compiler.validate.environments import KIND as ENVIRONMENT_KIND
 from compiler.validate.environments import build_environment, cross_checks, with_span_unit
 from compiler.validate.services import build_service
-from compiler.workers import collector_paused, long_lived, ordered_map
+from compiler.workers import ordered_map
 
 NATIVE_API_VERSION = "slo-compiler/v1"
 

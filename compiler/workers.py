@@ -18,7 +18,7 @@ import signal
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -81,38 +81,6 @@ def _runnable_now() -> int | None:
         return int(_LOADAVG.read_text().split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-@contextlib.contextmanager
-def long_lived() -> Generator[None, None, None]:
-    """Leave the objects that exist now (the specs being built) out of the cyclic garbage
-    collector's passes until the block ends: they outlive it, and a full pass over millions
-    of them, repeated as outputs are built, cost a second of a large compile. Objects that
-    become garbage meanwhile are collected after the block. Nothing is done when some
-    caller froze the heap already (its freeze is not undone)."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-@contextlib.contextmanager
-def collector_paused() -> Generator[None, None, None]:
-    """No cyclic garbage collection in the block, for work that makes objects to keep and
-    no garbage cycles (whose passes over a growing heap would find nothing); processes
-    forked in the block inherit the pause. Nothing is done if the collector is off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class WorkerError(RuntimeError):

@@ -7,7 +7,6 @@ import gc
 import os
 import shutil
 import time
-import weakref
 from pathlib import Path
 
 import pytest
@@ -293,32 +292,6 @@ def test_what_workers_inherit_stays_out_of_their_collectors_passes() -> None:
     assert gc.get_freeze_count() == 0
     assert list(workers.ordered_map(_frozen_here, range(4), 2)) == [True] * 4
     assert gc.get_freeze_count() == 0
-
-
-def test_long_lived_freezes_for_the_block_and_collects_after() -> None:
-    """Inside the block what existed before is frozen; after it nothing is, and garbage
-    cycles made inside are collected. A freeze the caller made is left as it was."""
-
-    class Cycle:
-        me: object = None
-
-    with workers.long_lived():
-        assert gc.get_freeze_count() > 0
-        cycle = Cycle()
-        cycle.me = cycle
-        witness = weakref.ref(cycle)
-        del cycle
-    assert gc.get_freeze_count() == 0
-    gc.collect()
-    assert witness() is None
-    gc.freeze()
-    try:
-        before = gc.get_freeze_count()
-        with workers.long_lived():
-            pass
-        assert gc.get_freeze_count() == before
-    finally:
-        gc.unfreeze()
 
 
 def _fails_at_three(n: int) -> int:
