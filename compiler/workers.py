@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -204,9 +205,10 @@ def _serve(function: Callable[[Item], Result], connection: Connection) -> None:
         except Exception as exc:  # handed to the parent, which raises it
             answer = (False, _sendable(exc))
         try:
-            connection.send(answer)
-        except pickle.PicklingError as exc:  # raised before anything is written
-            connection.send((False, _sendable(exc)))
+            message = ForkingPickler.dumps(answer)
+        except Exception as exc:  # a result that cannot be pickled: say so instead
+            message = ForkingPickler.dumps((False, _sendable(exc)))
+        connection.send_bytes(message)
 
 
 def _sendable(exc: Exception) -> Exception:

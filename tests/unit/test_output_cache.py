@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -316,6 +317,21 @@ def test_ordered_map_raises_what_a_worker_raised_in_its_turn() -> None:
         next(results)
     assert "In a worker process" in "".join(raised.value.__notes__)
     assert results.pids == () and not any(_running(pid) for pid in pids)
+
+
+def _unpicklable(n: int) -> object:
+    return (lambda: n) if n == 2 else n
+
+
+def test_ordered_map_says_when_a_result_cannot_be_sent_back() -> None:
+    """Pickling's own error, raised in the result's turn, not a worker that dies."""
+    results = workers.ordered_map(_unpicklable, range(5), 2)
+    assert [next(results), next(results)] == [0, 1]
+    # AttributeError up to Python 3.13, PicklingError after
+    with pytest.raises((AttributeError, pickle.PicklingError), match="pickle") as raised:
+        next(results)
+    assert "In a worker process" in "".join(raised.value.__notes__)
+    assert results.pids == ()
 
 
 def test_ordered_map_says_when_a_worker_died() -> None:
