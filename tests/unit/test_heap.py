@@ -31,10 +31,10 @@ def test_long_lived_freezes_for_the_block_and_collects_after() -> None:
     assert witness() is None
     gc.freeze()
     try:
-        before = gc.get_freeze_count()
         with heap.long_lived():
             pass
-        assert gc.get_freeze_count() == before
+        # Still frozen (the count itself drops as frozen objects are freed meanwhile).
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
 
